@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import HarnessCore
+import Logging
+
+/// `harness`: does the Linux DMA-mapping API keep its promise on every architecture?
+@main
+struct Harness: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "harness",
+        abstract: "Boot QEMU guests through libvirt and check dma_alloc_attrs() against its documented contract.",
+        discussion: """
+        Exit codes: 0 passed; 1 test failures, violations, crashes or hangs; 2 usage or input error; \
+        3 infrastructure error (missing package, libvirt, download, build); 130 interrupted.
+        """,
+        version: HarnessVersion.string,
+        subcommands: [Run.self, Images.self, Doctor.self]
+    )
+
+    /// Runs a subcommand body, turning a HarnessError into one line on stderr and its exit code.
+    static func guarded(_ body: () throws -> ExitStatus) throws {
+        let status: ExitStatus
+        do {
+            status = try body()
+        } catch let error as HarnessError {
+            FileHandle.standardError.write(Data("harness: \(error.message)\n".utf8))
+            status = error.status
+        }
+        if status != .passed { throw ExitCode(status.rawValue) }
+    }
+}
+
+/// Options every subcommand that touches the cache shares.
+struct CacheOptions: ParsableArguments {
+    @Option(name: .customLong("cache-dir"), help: "Cache for images, builds and libvirt's state (default: $XDG_CACHE_HOME/dma-harness).")
+    var cacheDirectory: String?
+
+    @Flag(name: .shortAndLong, help: "Log what each stage does.")
+    var verbose = false
+
+    var cacheRoot: URL {
+        cacheDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? RunOptions.defaultCacheRoot
+    }
+
+    func makeLogger() -> Logger {
+        var logger = Logger(label: "dma-harness") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+}

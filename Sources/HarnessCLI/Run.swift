@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+extension Harness {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Boot the targets, run the guest suite, and write report.json.")
+
+        @Option(name: .long, parsing: .upToNextOption, help: "Architectures: arm, arm64, x86_64, or all.")
+        var arch: [String]
+
+        @Option(name: .long, parsing: .upToNextOption, help: "Variants: direct, or all.")
+        var variant: [String] = ["direct"]
+
+        @Option(name: .long, help: "Your own kernel image to boot instead of Debian's (needs --kbuild and one --arch).")
+        var kernel: String?
+
+        @Option(name: .long, help: "The built kernel tree --kernel came from; the guest driver is built in it.")
+        var kbuild: String?
+
+        @Option(name: .long, help: "libvirt URI (default: the embedded QEMU driver under the cache; no daemon).")
+        var connect: String?
+
+        @Option(name: .long, help: "Seconds a guest may take from start to power-off before it counts as hung.")
+        var timeout: Double = 300
+
+        @Option(name: .long, help: "Targets booted at once.")
+        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(name: .customLong("kernel-arg"), help: "Extra kernel command line word (repeatable).")
+        var kernelArguments: [String] = []
+
+        @Option(name: .long, help: "Folder for report.json and each target's logs.")
+        var out: String = "harness-out"
+
+        @Flag(name: .long, help: "Print report.json on stdout instead of the table.")
+        var json = false
+
+        @OptionGroup var cache: CacheOptions
+
+        func validate() throws {
+            if (kernel == nil) != (kbuild == nil) {
+                throw ValidationError("--kernel and --kbuild go together: the driver is built in the tree the kernel came from")
+            }
+            if timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
+            if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        }
+
+        func run() throws {
+            try Harness.guarded {
+                let layout = try ProjectLayout.locate()
+                let kernelChoice: KernelChoice = kernel.map { .user(kernelFile: $0, kbuildDirectory: kbuild!) } ?? .debian
+                let options = RunOptions(
+                    arches: arch, variants: variant, kernel: kernelChoice, connectURI: connect,
+                    cacheRoot: cache.cacheRoot, outDirectory: URL(fileURLWithPath: out).standardizedFileURL,
+                    timeout: timeout, jobs: jobs, extraKernelArguments: kernelArguments,
+                    commandLine: CommandLine.arguments)
+                let cancellation = Cancellation()
+                let signals = SignalTrap(cancellation: cancellation)
+                defer { signals.restore() }
+                let run = HarnessRun(options: options, layout: layout, cancellation: cancellation, logger: cache.makeLogger())
+                let (report, status) = try run.execute { target in
+                    if !json {
+                        FileHandle.standardError.write(Data("\(target.id): \(target.status.rawValue)\n".utf8))
+                    }
+                }
+                if json {
+                    print(String(decoding: try Data(contentsOf: run.reportFile), as: UTF8.self))
+                } else {
+                    print(SummaryTable.render(report), terminator: "")
+                    print("report: \(run.reportFile.path)")
+                }
+                if status == .interrupted { FileHandle.standardError.write(Data("harness: interrupted; partial report kept\n".utf8)) }
+                return status
+            }
+        }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a cancellation, so the run destroys its domains and writes what it has.
+final class SignalTrap {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(cancellation: Cancellation) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { cancellation.cancel() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func restore() {
+        sources.forEach { $0.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// The kernel a target boots: Debian's for the arch, or the user's own build.
+public enum KernelChoice: Sendable, Equatable {
+    case debian
+    /// `--kernel FILE --kbuild DIR`: the driver is built in DIR, FILE is booted.
+    case user(kernelFile: String, kbuildDirectory: String)
+}
+
+/// One thing a run boots: an arch profile, a variant of it, and a kernel.
+public struct Target: Sendable {
+    public var profile: ArchProfile
+    public var variant: String
+    public var kernel: KernelChoice
+
+    /// `arm-direct`: the target's folder name under `--out` and its id in the report.
+    public var id: String { "\(profile.name)-\(variant)" }
+
+    /// The edu device's DMA mask width; the driver is told the same number (one source of truth).
+    public var eduDMABits: Int { 32 }
+}
+
+/// The plan stage: expands `--arch` and `--variant` into targets, refusing what cannot be run.
+public enum TargetPlanner {
+    public static let knownVariants = ["direct"]
+
+    public static func plan(
+        arches: [String], variants: [String], kernel: KernelChoice, catalog: ArchCatalog
+    ) throws -> [Target] {
+        let profiles = try catalog.resolve(arches)
+        if case .user = kernel, profiles.count != 1 {
+            throw HarnessError.usage("--kernel boots one arch: give exactly one --arch (the kernel's), not \(profiles.map(\.name).joined(separator: ","))")
+        }
+        let requested = variants.flatMap { $0 == "all" ? knownVariants : [$0] }
+        for variant in requested where !knownVariants.contains(variant) {
+            throw HarnessError.usage("unknown variant '\(variant)'; valid: \(knownVariants.joined(separator: ", ")), all")
+        }
+        var targets: [Target] = []
+        for profile in profiles {
+            for variant in requested where profile.variants[variant] != nil {
+                targets.append(Target(profile: profile, variant: variant, kernel: kernel))
+            }
+        }
+        guard !targets.isEmpty else {
+            throw HarnessError.usage("no arch among \(profiles.map(\.name)) supports variant(s) \(requested)")
+        }
+        return targets
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Writes the guest's console to `console.log` as it arrives, and watches it, line by line, for the
+/// moments the boot stage acts on: the suite's end and a kernel panic.
+final class ConsoleRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private let handle: FileHandle
+    private var partialLine = ""
+    private var sawSuiteEnd = false
+    private var panicSeenAt: Date?
+    private var byteCount = 0
+
+    static let suiteEndMarker = "dma-harness: suite end"
+    static let panicMarker = "Kernel panic - not syncing"
+
+    init(file: URL) throws {
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: file.path) else {
+            throw HarnessError.usage("cannot write \(file.path): check that --out is writable")
+        }
+        self.handle = handle
+    }
+
+    func append(_ bytes: [UInt8]) {
+        lock.withLock {
+            handle.write(Data(bytes))
+            byteCount += bytes.count
+            partialLine += String(decoding: bytes, as: UTF8.self)
+            while let newline = partialLine.firstIndex(of: "\n") {
+                let line = ConsoleText.stripPrintkPrefix(String(partialLine[..<newline]))
+                partialLine.removeSubrange(...newline)
+                if line.hasPrefix(Self.suiteEndMarker) { sawSuiteEnd = true }
+                if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
+            }
+        }
+    }
+
+    var suiteEnded: Bool { lock.withLock { sawSuiteEnd } }
+    var panicTime: Date? { lock.withLock { panicSeenAt } }
+    var bytesWritten: Int { lock.withLock { byteCount } }
+
+    func close() {
+        lock.withLock { try? handle.close() }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// What a boot needs that is not in the profile: files and words decided per run.
+public struct BootSpec: Sendable {
+    public var domainName: String
+    public var kernelImage: String
+    public var initramfs: String
+    public var kernelArguments: [String]
+}
+
+/// Generates the libvirt domain XML for a target. Every value that came from a user, a profile or
+/// a path is escaped; libvirt 9.0 has no element for `edu`, so it goes through `<qemu:commandline>`.
+public enum DomainXML {
+    public static let qemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0"
+
+    public static func make(target: Target, boot: BootSpec, emulator: String) -> String {
+        let profile = target.profile
+        let variant = profile.variants[target.variant]
+        let machineOptions = profile.machineOptions + (variant?.machineOptions ?? [])
+        let edu = "edu,bus=\(profile.pciRootBus),addr=\(String(format: "0x%x", profile.eduPCISlot)),"
+            + "dma_mask=\(String(format: "0x%llx", (UInt64(1) << UInt64(target.eduDMABits)) &- 1))"
+        var qemuArguments = ["-device", edu]
+        if !machineOptions.isEmpty { qemuArguments += ["-machine", machineOptions.joined(separator: ",")] }
+
+        var xml = """
+        <domain type='qemu' xmlns:qemu='\(qemuNamespace)'>
+          <name>\(escape(boot.domainName))</name>
+          <memory unit='MiB'>\(profile.memoryMiB)</memory>
+          <vcpu>\(profile.vcpus)</vcpu>
+          <os>
+            <type arch='\(escape(profile.libvirtArch))' machine='\(escape(profile.machine))'>hvm</type>
+            <kernel>\(escape(boot.kernelImage))</kernel>
+            <initrd>\(escape(boot.initramfs))</initrd>
+            <cmdline>\(escape(boot.kernelArguments.joined(separator: " ")))</cmdline>
+          </os>
+
+        """
+        if !profile.features.isEmpty {
+            xml += "  <features>" + profile.features.map { "<\(escapeName($0))/>" }.joined() + "</features>\n"
+        }
+        xml += """
+          <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>\(escape(profile.cpu))</model></cpu>
+          <clock offset='utc'/>
+          <on_poweroff>destroy</on_poweroff>
+          <on_reboot>destroy</on_reboot>
+          <on_crash>destroy</on_crash>
+          <devices>
+            <emulator>\(escape(emulator))</emulator>
+            <controller type='usb' model='none'/>
+            <serial type='pty'><target port='0'/></serial>
+            <console type='pty'><target type='serial' port='0'/></console>
+            <memballoon model='none'/>
+          </devices>
+          <qemu:commandline>
+
+        """
+        for argument in qemuArguments { xml += "    <qemu:arg value='\(escape(argument))'/>\n" }
+        xml += "  </qemu:commandline>\n</domain>\n"
+        return xml
+    }
+
+    /// Escapes text for an XML attribute or element body.
+    public static func escape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.count)
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "'": result += "&apos;"
+            case "\"": result += "&quot;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// Feature names come from profiles; keep them to XML name characters.
+    static func escapeName(_ name: String) -> String {
+        String(name.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+    }
+}

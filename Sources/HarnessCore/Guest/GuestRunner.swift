@@ -1,0 +1,143 @@
+import Foundation
+import Libvirt
+import Logging
+
+/// How a boot ended, as the boot stage saw it.
+public enum BootEnding: String, Codable, Sendable {
+    /// The guest powered itself off after the suite.
+    case poweredOff = "powered_off"
+    /// The kernel panicked; the domain was destroyed after the panic had been printed.
+    case panicked
+    /// Nothing ended the boot within `--timeout`; the domain was destroyed.
+    case timedOut = "timed_out"
+    /// The user interrupted the run; the domain was destroyed.
+    case interrupted
+    /// The domain stopped without the guest powering off (QEMU died, or libvirt stopped it).
+    case stoppedUnexpectedly = "stopped_unexpectedly"
+}
+
+/// The boot stage's result for one target.
+public struct BootOutcome: Sendable {
+    public var ending: BootEnding
+    /// Why, in one line (the lifecycle event, the timeout, ...).
+    public var detail: String
+    /// Seconds from resuming the guest to its end.
+    public var guestSeconds: Double
+    public var consoleLog: URL
+    /// QEMU's own log, copied beside the console when the driver is local (embedded).
+    public var qemuLog: URL?
+    public var domainXML: URL
+}
+
+/// Boots one target as a transient libvirt domain, streams its console to a file, and waits for
+/// power-off, a panic, the timeout or cancellation. The domain is destroyed on every path.
+public struct GuestRunner: Sendable {
+    public var connection: HostConnection
+    var logger: Logger
+
+    /// How long to keep reading after a panic line, so the trace reaches the log.
+    static let panicGrace: TimeInterval = 3
+
+    public init(connection: HostConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public func boot(
+        target: Target, spec: BootSpec, outDirectory: URL, timeout: TimeInterval, cancellation: Cancellation
+    ) throws -> BootOutcome {
+        guard let emulator = Subprocess.resolve(target.profile.qemuBinary) else {
+            throw HarnessError.infrastructure(
+                "\(target.profile.qemuBinary) not found: apt-get install \(target.profile.qemuPackage)")
+        }
+        let xml = DomainXML.make(target: target, boot: spec, emulator: emulator)
+        let domainXML = outDirectory.appendingPathComponent("domain.xml")
+        let consoleLog = outDirectory.appendingPathComponent("console.log")
+        try xml.write(to: domainXML, atomically: true, encoding: .utf8)
+        let recorder = try ConsoleRecorder(file: consoleLog)
+        defer { recorder.close() }
+
+        let stopped = StopSignal()
+        let registration = try connection.libvirt.onDomainLifecycle { event in
+            guard event.domainName == spec.domainName else { return }
+            if event.isStopped { stopped.raise(event.stoppedReason ?? "\(event)") }
+        }
+        defer { registration.cancel() }
+
+        let domain: Domain
+        do {
+            domain = try connection.libvirt.createTransientDomain(xml: xml, startPaused: true)
+        } catch let error as LibvirtError {
+            throw HarnessError.infrastructure("libvirt could not start \(target.id): \(error.message)")
+        }
+        // Cancellation (Ctrl-C) destroys the domain at once, from the signal's thread.
+        cancellation.onCancel { try? domain.destroy() }
+        defer {
+            try? domain.destroy()
+            connection.collectQEMULog(domainName: spec.domainName, into: outDirectory)
+        }
+
+        let console = try domain.openConsole()
+        let consoleEnded = StopSignal()
+        console.startReading(onData: { recorder.append($0) }, onEnd: { error in
+            consoleEnded.raise(error.map { "\($0)" } ?? "end of stream")
+        })
+        defer { console.close() }
+
+        let start = Date()
+        try domain.resume()
+        let (ending, detail) = wait(
+            until: start.addingTimeInterval(timeout), stopped: stopped, recorder: recorder, cancellation: cancellation)
+        let seconds = Date().timeIntervalSince(start)
+        try? domain.destroy()
+        // Let the console drain what QEMU wrote before it went away.
+        _ = consoleEnded.wait(until: Date().addingTimeInterval(1))
+        logger.debug("\(target.id): \(ending.rawValue) after \(String(format: "%.1f", seconds)) s (\(detail))")
+        return BootOutcome(
+            ending: ending, detail: detail, guestSeconds: seconds, consoleLog: consoleLog,
+            qemuLog: connection.qemuLogCopy(in: outDirectory), domainXML: domainXML)
+    }
+
+    private func wait(
+        until deadline: Date, stopped: StopSignal, recorder: ConsoleRecorder, cancellation: Cancellation
+    ) -> (BootEnding, String) {
+        while true {
+            if let reason = stopped.wait(until: Date().addingTimeInterval(0.05)) {
+                if cancellation.isCancelled { return (.interrupted, "interrupted by the user") }
+                if recorder.panicTime != nil { return (.panicked, "kernel panic; domain \(reason)") }
+                if recorder.suiteEnded { return (.poweredOff, "guest powered off (\(reason))") }
+                return (.stoppedUnexpectedly, "domain stopped (\(reason)) before the suite ended")
+            }
+            if cancellation.isCancelled { return (.interrupted, "interrupted by the user") }
+            if let panic = recorder.panicTime, Date().timeIntervalSince(panic) > Self.panicGrace {
+                return (.panicked, "kernel panic")
+            }
+            if Date() >= deadline {
+                return (.timedOut, "no power-off within the timeout; last console output \(recorder.bytesWritten) bytes in")
+            }
+        }
+    }
+}
+
+/// A one-shot signal with a reason, raised from any thread (libvirt's event loop, the console reader).
+final class StopSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var reason: String?
+
+    func raise(_ why: String) {
+        condition.lock()
+        if reason == nil { reason = why }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The reason once raised, or nil if `deadline` passed first.
+    func wait(until deadline: Date) -> String? {
+        condition.lock()
+        defer { condition.unlock() }
+        while reason == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        return reason
+    }
+}

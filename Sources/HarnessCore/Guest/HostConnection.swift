@@ -1,0 +1,89 @@
+import Foundation
+import Libvirt
+import Logging
+
+/// The libvirt connection a run boots its guests through. By default the embedded QEMU driver
+/// (`qemu:///embed?root=<cache>/libvirt`), which runs inside this process and needs no daemon;
+/// any other URI (`qemu:///system`, `qemu+ssh://...`) via `--connect`.
+public final class HostConnection: @unchecked Sendable {
+    public let libvirt: Connection
+    public let uri: String
+    /// The embedded driver's root, when the connection is embedded; QEMU logs are read from there.
+    public let embeddedRoot: URL?
+
+    /// Domains this tool creates are named `dmah-<pid>-<target>`, so stale ones are recognisable.
+    public static let domainPrefix = "dmah-"
+
+    /// The default URI for a cache folder.
+    public static func embeddedURI(cacheRoot: URL) -> String {
+        "qemu:///embed?root=\(cacheRoot.appendingPathComponent("libvirt").path)"
+    }
+
+    public init(uri: String, logger: Logger) throws {
+        self.uri = uri
+        self.embeddedRoot = Self.embeddedRoot(of: uri)
+        if let root = embeddedRoot { try Self.prepareEmbeddedRoot(root) }
+        do {
+            libvirt = try Connection(uri: uri)
+        } catch let error as LibvirtError {
+            throw HarnessError.infrastructure(
+                "cannot connect to libvirt at \(uri): \(error.message) (is libvirt-daemon-driver-qemu installed? `harness doctor` checks)")
+        }
+        destroyStaleDomains(logger: logger)
+    }
+
+    /// A unique domain name for a target in this process.
+    public func domainName(for target: Target) -> String {
+        "\(Self.domainPrefix)\(getpid())-\(target.id)"
+    }
+
+    /// Copies QEMU's log for a domain into `folder` as `qemu.log` (embedded driver only).
+    func collectQEMULog(domainName: String, into folder: URL) {
+        guard let root = embeddedRoot else { return }
+        let source = root.appendingPathComponent("log/qemu/\(domainName).log")
+        let destination = folder.appendingPathComponent("qemu.log")
+        try? FileManager.default.removeItem(at: destination)
+        try? FileManager.default.copyItem(at: source, to: destination)
+        try? FileManager.default.removeItem(at: source)
+    }
+
+    func qemuLogCopy(in folder: URL) -> URL? {
+        let file = folder.appendingPathComponent("qemu.log")
+        return FileManager.default.fileExists(atPath: file.path) ? file : nil
+    }
+
+    /// Destroys domains left by runs whose process is gone (killed before it could clean up).
+    private func destroyStaleDomains(logger: Logger) {
+        guard let names = try? libvirt.activeDomainNames() else { return }
+        for name in names where name.hasPrefix(Self.domainPrefix) {
+            let pidText = name.dropFirst(Self.domainPrefix.count).prefix { $0.isNumber }
+            guard let pid = Int32(pidText), pid != getpid(), kill(pid, 0) != 0 else { continue }
+            logger.warning("destroying stale domain \(name) left by process \(pid)")
+            try? libvirt.domain(named: name)?.destroy()
+        }
+    }
+
+    static func embeddedRoot(of uri: String) -> URL? {
+        guard uri.hasPrefix("qemu:///embed"), let components = URLComponents(string: uri),
+              let root = components.queryItems?.first(where: { $0.name == "root" })?.value
+        else { return nil }
+        return URL(fileURLWithPath: root)
+    }
+
+    /// The embedded driver reads `<root>/etc/qemu.conf`: as root it must run QEMU as root, and
+    /// `stdio_handler = "file"` keeps it from wanting a virtlogd socket (FIELD-NOTES, libvirt).
+    static func prepareEmbeddedRoot(_ root: URL) throws {
+        let etc = root.appendingPathComponent("etc")
+        do {
+            try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
+            let conf = etc.appendingPathComponent("qemu.conf")
+            let identity = getuid() == 0 ? "user = \"root\"\ngroup = \"root\"\n" : ""
+            let wanted = identity + "stdio_handler = \"file\"\n"
+            if (try? String(contentsOf: conf, encoding: .utf8)) != wanted {
+                try wanted.write(to: conf, atomically: true, encoding: .utf8)
+            }
+        } catch {
+            throw HarnessError.usage("cannot prepare libvirt's folder \(root.path): \(error.localizedDescription); choose another --cache-dir")
+        }
+    }
+}

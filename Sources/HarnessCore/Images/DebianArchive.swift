@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+
+/// One Debian package as the archive's index describes it.
+public struct DebianPackage: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public var architecture: String
+    /// The `.deb`'s file name in the pool.
+    public var fileName: String
+    /// Size in bytes, from the index.
+    public var size: Int
+    /// SHA-256 of the `.deb`, from the archive's signed index.
+    public var sha256: String
+}
+
+/// The Debian archive for one foreign or native architecture, through apt with a private list
+/// directory, so no multiarch set-up of the host is needed (FIELD-NOTES, "Guest kernels from Debian").
+public struct DebianArchive: Sendable {
+    public var debianArch: String
+    /// Where this arch's package lists live (`<cache>/apt/<arch>/lists`).
+    public var listsDirectory: URL
+    var logger: Logger
+
+    public init(debianArch: String, cacheRoot: URL, logger: Logger) {
+        self.debianArch = debianArch
+        self.listsDirectory = cacheRoot.appendingPathComponent("apt/\(debianArch)/lists")
+        self.logger = logger
+    }
+
+    private var aptOptions: [String] {
+        [
+            "-q",
+            "-oAPT::Architecture=\(debianArch)",
+            "-oAPT::Architectures=\(debianArch)",
+            "-oDir::State::Lists=\(listsDirectory.path)",
+            "-oDir::State::status=/dev/null",
+            "-oAPT::Sandbox::User=root",
+            "-oDebug::NoLocking=1",
+        ]
+    }
+
+    /// Refreshes this arch's package lists. A partly failed update (a mirror mid-sync) is only a
+    /// warning: what matters is whether the packages then resolve.
+    public func update() throws {
+        try FileManager.default.createDirectory(
+            at: listsDirectory.appendingPathComponent("partial"), withIntermediateDirectories: true)
+        let outcome = try Subprocess.run("apt-get", aptOptions + ["update"])
+        if !outcome.succeeded {
+            logger.warning("apt-get update for \(debianArch) reported errors; continuing with the lists it has",
+                           metadata: ["detail": "\(outcome.tail(lines: 2))"])
+        }
+    }
+
+    /// The lists exist, so resolution can run without the network.
+    public var hasLists: Bool {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: listsDirectory.path)) ?? []
+        return files.contains { $0.hasSuffix("_Packages") }
+    }
+
+    /// The packages `name` depends on (names only), as `apt-cache depends` lists them.
+    public func dependencies(of name: String) throws -> [String] {
+        let outcome = try Subprocess.run("apt-cache", aptOptions + ["depends", name])
+        guard outcome.succeeded else {
+            throw HarnessError.infrastructure(
+                "cannot resolve Debian package \(name) for \(debianArch): \(outcome.tail(lines: 1)); try `harness images fetch --refresh`")
+        }
+        return outcome.standardOutput.split(separator: "\n").compactMap { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("Depends: ") else { return nil }
+            return String(trimmed.dropFirst("Depends: ".count))
+        }
+    }
+
+    /// The index entry of the candidate version of `name`.
+    public func describe(_ name: String) throws -> DebianPackage {
+        let outcome = try Subprocess.run("apt-cache", aptOptions + ["show", "--no-all-versions", name])
+        guard outcome.succeeded, !outcome.standardOutput.isEmpty else {
+            throw HarnessError.infrastructure("Debian package \(name) (\(debianArch)) is not in the archive index")
+        }
+        var fields: [String: String] = [:]
+        for line in outcome.standardOutput.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":"), !line.hasPrefix(" ") else { continue }
+            let key = String(line[..<colon])
+            if fields[key] == nil {
+                fields[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        guard let version = fields["Version"], let path = fields["Filename"],
+              let sha = fields["SHA256"], let size = fields["Size"].flatMap(Int.init)
+        else {
+            throw HarnessError.infrastructure("the archive index entry of \(name) lacks Version/Filename/SHA256/Size")
+        }
+        return DebianPackage(
+            name: name, version: version, architecture: fields["Architecture"] ?? debianArch,
+            fileName: (path as NSString).lastPathComponent, size: size, sha256: sha)
+    }
+
+    /// Downloads `package` into `directory` unless a verified copy is already there; returns its path.
+    public func download(_ package: DebianPackage, into directory: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent(package.fileName)
+        if FileManager.default.fileExists(atPath: file.path), (try? FileDigest.sha256(of: file)) == package.sha256 {
+            return file
+        }
+        try Subprocess.checked("apt-get", aptOptions + ["download", "\(package.name)=\(package.version)"],
+                               workingDirectory: directory)
+        let digest = try FileDigest.sha256(of: file)
+        guard digest == package.sha256 else {
+            try? FileManager.default.removeItem(at: file)
+            throw HarnessError.infrastructure(
+                "\(package.fileName): sha256 \(digest) does not match the archive's \(package.sha256); deleted, run again")
+        }
+        return file
+    }
+}
+
+/// File digests through coreutils' `sha256sum`.
+public enum FileDigest {
+    public static func sha256(of file: URL) throws -> String {
+        let outcome = try Subprocess.checked("sha256sum", [file.path])
+        return String(outcome.standardOutput.prefix { $0 != " " })
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// The documented contract's classes (DESIGN.md, "Conformance, not just pass/fail").
+public enum ConformanceClass: String, Codable, Sendable {
+    /// The attribute's documented effect was observed.
+    case honored
+    /// Accepted with no observable effect: allowed for hints.
+    case ignored
+    /// Every allocation with the attribute failed.
+    case rejected
+    /// A promise was broken: not zeroed, misaligned, outside the mask, data mismatch, ...
+    case violated
+    /// No test exercised the attribute on this target.
+    case untested
+}
+
+/// One attribute's class on one target, with the tests that are its evidence.
+public struct AttributeConformance: Codable, Sendable, Equatable {
+    /// `none` for the baseline, else the DMA_ATTR_ name without its prefix.
+    public var attribute: String
+    public var conformance: ConformanceClass
+    /// Why this class: the rule that decided it, in words.
+    public var basis: String
+    /// Ids of the tests the class rests on.
+    public var evidence: [String]
+}
+
+/// Derives each attribute's class from what the guest observed. The rules are the same for every
+/// arch; nothing here knows what an arch is expected to do.
+public enum ConformanceClassifier {
+    /// The attributes of Linux 6.1's include/linux/dma-mapping.h, and the baseline.
+    public static let attributes = [
+        "none", "WEAK_ORDERING", "WRITE_COMBINE", "NO_KERNEL_MAPPING", "SKIP_CPU_SYNC",
+        "FORCE_CONTIGUOUS", "ALLOC_SINGLE_PAGES", "NO_WARN", "PRIVILEGED",
+    ]
+
+    public static func classify(tests: [TestResult]) -> [AttributeConformance] {
+        let baseline = tests.filter { $0.parameters["attrs"] == "none" }
+        return attributes.map { attribute in
+            let own = tests.filter { test in
+                attribute == "none" ? test.parameters["attrs"] == "none" : test.attributes == [attribute]
+            }
+            return classify(attribute: attribute, tests: own, baseline: baseline)
+        }
+    }
+
+    static func classify(attribute: String, tests: [TestResult], baseline: [TestResult]) -> AttributeConformance {
+        func result(_ conformance: ConformanceClass, _ basis: String, _ evidence: [TestResult]) -> AttributeConformance {
+            AttributeConformance(attribute: attribute, conformance: conformance, basis: basis, evidence: evidence.map(\.id))
+        }
+        let ran = tests.filter { $0.status != .notRun }
+        guard !ran.isEmpty else { return result(.untested, "no test ran with this attribute", []) }
+
+        let failed = ran.filter { $0.status == .fail }
+        if !failed.isEmpty {
+            let reasons = Set(failed.compactMap { $0.observed["reason"] }).sorted().joined(separator: ", ")
+            return result(.violated, "check failed: \(reasons.isEmpty ? "see tests" : reasons)", failed)
+        }
+        let allocations = ran.filter { $0.observed["ok"] != nil }
+        let succeeded = allocations.filter { $0.observed["ok"] == "1" }
+        if !allocations.isEmpty, succeeded.isEmpty {
+            return result(.rejected, "every allocation with the attribute failed", allocations)
+        }
+        if attribute == "none" {
+            return result(.honored, "allocations met every checked promise", ran)
+        }
+        if let (basis, evidence) = effect(of: attribute, on: succeeded, baseline: baseline) {
+            return result(.honored, basis, evidence)
+        }
+        return result(.ignored, "accepted; no effect observable at allocation differed from the no-attribute baseline", ran)
+    }
+
+    /// The observable effect the documentation gives an attribute, when the evidence shows it.
+    static func effect(of attribute: String, on tests: [TestResult], baseline: [TestResult]) -> (String, [TestResult])? {
+        switch attribute {
+        case "NO_KERNEL_MAPPING":
+            let cookies = tests.filter { $0.observed["mapping"] == "cookie" }
+            return cookies.isEmpty ? nil : ("returned an opaque cookie instead of a kernel mapping", cookies)
+        case "FORCE_CONTIGUOUS":
+            let contiguous = tests.filter { $0.observed["contiguous"] == "1" }
+            let baselineScattered = baseline.contains { $0.observed["contiguous"] == "0" }
+            return baselineScattered && contiguous.count == tests.count && !tests.isEmpty
+                ? ("physically contiguous where the baseline was not", contiguous) : nil
+        case "ALLOC_SINGLE_PAGES":
+            let scattered = tests.filter { $0.observed["contiguous"] == "0" }
+            return scattered.isEmpty ? nil : ("built from separate pages", scattered)
+        case "WRITE_COMBINE":
+            let differing = tests.filter { test in
+                guard let mapping = test.observed["mapping"] else { return false }
+                return baseline.contains { $0.parameters["size"] == test.parameters["size"]
+                    && $0.observed["mapping"] != nil && $0.observed["mapping"] != mapping }
+            }
+            return differing.isEmpty ? nil : ("kernel mapping differs from the baseline's (remapped)", differing)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// `report.json`: one run, every target. Its shape is versioned by `schemaVersion`; a change that
+/// removes or renames a field bumps the major number.
+public struct RunReport: Codable, Sendable {
+    public static let currentSchemaVersion = "1.0"
+
+    public var schemaVersion: String = RunReport.currentSchemaVersion
+    public var run: RunMetadata
+    public var targets: [TargetReport]
+}
+
+/// Where and how the run happened.
+public struct RunMetadata: Codable, Sendable {
+    public var harnessVersion: String
+    public var commandLine: [String]
+    public var host: HostFacts
+    public var libvirtURI: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    /// Set when the run as a whole was cut short (Ctrl-C) or could not start a stage.
+    public var interruption: String?
+}
+
+/// The host the run used, as measured in the run.
+public struct HostFacts: Codable, Sendable {
+    public var hostname: String
+    public var kernel: String
+    public var cpus: Int
+    public var libvirtVersion: String?
+    public var qemuVersion: String?
+}
+
+/// The overall status of one target.
+public enum TargetStatus: String, Codable, Sendable {
+    /// Every test passed (skips allowed), the guest powered off.
+    case passed
+    /// The suite ran to its end but a test failed.
+    case failed
+    /// The guest panicked, oopsed to death or stopped mid-suite.
+    case crashed
+    /// The guest hung: nothing ended it within the timeout.
+    case timedOut = "timed_out"
+    /// A host-side stage (provision, build, boot set-up) failed; see `failedStage`.
+    case error
+    /// The user interrupted the run.
+    case interrupted
+}
+
+/// One target's part of the report.
+public struct TargetReport: Codable, Sendable {
+    public var id: String
+    public var arch: String
+    public var variant: String
+    public var machine: String
+    public var cpu: String
+    public var kernel: KernelFacts?
+    public var status: TargetStatus
+    /// The stage that stopped the target, if one did.
+    public var failedStage: StageName?
+    /// For `error` targets: whether the input (`usage`) or the host (`infrastructure`) was at fault.
+    public var errorKind: ErrorKind?
+    /// One line saying why the target is not `passed`.
+    public var reason: String?
+    public var stages: [StageRecord]
+    public var boot: BootFacts?
+    public var ktapComplete: Bool
+    public var suites: [SuiteResult]
+    public var attributes: [AttributeConformance]
+    public var findings: [ConsoleFinding]
+    public var summary: TestCounts
+    public var logs: LogPaths
+}
+
+extension TargetReport {
+    /// Who was at fault when a host-side stage failed.
+    public enum ErrorKind: String, Codable, Sendable {
+        case usage, infrastructure, interrupted
+
+        init(_ status: ExitStatus) {
+            switch status {
+            case .usage: self = .usage
+            case .interrupted: self = .interrupted
+            default: self = .infrastructure
+            }
+        }
+    }
+}
+
+/// The kernel a target booted and where it came from.
+public struct KernelFacts: Codable, Sendable {
+    public var release: String
+    public var image: String
+    public var provenance: GuestImage.Provenance
+    /// The guest driver's vermagic, as kbuild stamped it.
+    public var moduleVermagic: String?
+    public var kernelArguments: [String]
+}
+
+/// How the boot ended, measured on the host.
+public struct BootFacts: Codable, Sendable {
+    public var ending: BootEnding
+    public var detail: String
+    /// Seconds from resuming the guest to its power-off (or its end).
+    public var guestSeconds: Double
+    public var domainName: String
+}
+
+/// Test counts, by status.
+public struct TestCounts: Codable, Sendable, Equatable {
+    public var total = 0
+    public var passed = 0
+    public var failed = 0
+    public var skipped = 0
+    public var notRun = 0
+
+    public init(tests: [TestResult]) {
+        total = tests.count
+        for test in tests {
+            switch test.status {
+            case .pass: passed += 1
+            case .fail: failed += 1
+            case .skip: skipped += 1
+            case .notRun: notRun += 1
+            }
+        }
+    }
+}
+
+/// The evidence files, relative to the report.
+public struct LogPaths: Codable, Sendable {
+    public var console: String?
+    public var qemu: String?
+    public var domainXML: String?
+    public var moduleBuild: String?
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// What the collect stage made of one console.
+public struct CollectedResults: Sendable {
+    public var document: KTAPDocument
+    public var findings: [ConsoleFinding]
+    public var status: TargetStatus
+    public var reason: String?
+}
+
+/// The collect stage: KTAP and kernel trouble out of the console, and the target's status from both
+/// and from how the boot ended.
+public enum ResultCollector {
+    public static func collect(consoleLog: URL, ending: BootEnding, detail: String) throws -> CollectedResults {
+        let data = (try? Data(contentsOf: consoleLog)) ?? Data()
+        return collect(console: String(decoding: data, as: UTF8.self), ending: ending, detail: detail)
+    }
+
+    public static func collect(console: String, ending: BootEnding, detail: String) -> CollectedResults {
+        let document = KTAPParser().parse(console: console)
+        let findings = ConsoleScanner.findings(in: console)
+        let (status, reason) = judge(document: document, findings: findings, console: console,
+                                     ending: ending, detail: detail)
+        return CollectedResults(document: document, findings: findings, status: status, reason: reason)
+    }
+
+    static func judge(document: KTAPDocument, findings: [ConsoleFinding], console: String,
+                      ending: BootEnding, detail: String) -> (TargetStatus, String?) {
+        let reported = document.allTests.filter { $0.status != .notRun }.count
+        let progress = "\(reported) test(s) reported before it"
+        switch ending {
+        case .interrupted:
+            return (.interrupted, "interrupted by the user; \(progress)")
+        case .timedOut:
+            return (.timedOut, "guest hung: \(detail); \(progress)")
+        case .panicked:
+            let panic = findings.first { $0.kind == .panic }?.summary ?? "kernel panic"
+            return (.crashed, "\(panic) (console line \(findings.first { $0.kind == .panic }?.line ?? 0)); \(progress)")
+        case .stoppedUnexpectedly:
+            return (.crashed, "\(detail); \(progress)")
+        case .poweredOff:
+            break
+        }
+        if let fatal = findings.first(where: { $0.kind == .oops || $0.kind == .bug }) {
+            return (.crashed, "\(fatal.summary) (console line \(fatal.line)); \(progress)")
+        }
+        guard document.sawHeader else {
+            return (.failed, "the guest driver printed no KTAP: \(moduleLoadProblem(in: console) ?? "see console.log")")
+        }
+        guard document.isComplete else {
+            return (.failed, "KTAP output incomplete (plans not met); \(progress)")
+        }
+        let failing = document.allTests.filter { $0.status == .fail }
+        let failingSuites = document.suites.filter { $0.status == .fail && !$0.tests.contains { $0.status == .fail } }
+        if !failing.isEmpty || !failingSuites.isEmpty {
+            let names = (failing.map(\.id) + failingSuites.map(\.name)).prefix(5).joined(separator: ", ")
+            return (.failed, "\(failing.count + failingSuites.count) failed: \(names)")
+        }
+        if let warning = findings.first(where: { $0.kind == .warning }) {
+            return (.failed, "kernel warning during the suite: \(warning.summary) (console line \(warning.line))")
+        }
+        return (.passed, nil)
+    }
+
+    /// Why the kernel refused the module, when the console says so.
+    static func moduleLoadProblem(in console: String) -> String? {
+        for line in console.split(separator: "\n").map({ ConsoleText.stripPrintkPrefix(String($0)) }) {
+            if line.contains("version magic") || line.contains("disagrees about version") || line.contains("Unknown symbol")
+                || line.contains("Invalid module format") || line.contains("insmod: can't insert") {
+                return line
+            }
+        }
+        if let end = console.split(separator: "\n").first(where: { $0.contains("dma-harness: suite end") }) {
+            return ConsoleText.stripPrintkPrefix(String(end))
+        }
+        return nil
+    }
+}

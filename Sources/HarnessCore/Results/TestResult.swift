@@ -1,0 +1,67 @@
+import Foundation
+
+/// A test's outcome as KTAP reported it, or `notRun` when the guest died before reaching it.
+public enum TestStatus: String, Codable, Sendable {
+    case pass, fail, skip
+    /// Planned but never reported: the guest crashed, hung or stopped first.
+    case notRun = "not_run"
+}
+
+/// One KTAP test case with the values the guest measured for it.
+public struct TestResult: Codable, Sendable, Equatable {
+    /// Stable identifier: `<suite>.<test>`.
+    public var id: String
+    public var suite: String
+    public var name: String
+    /// Its number in the suite's plan.
+    public var number: Int
+    public var status: TestStatus
+    /// The KTAP directive's text (`SKIP no_kernel_mapping`), if any.
+    public var directive: String?
+    /// Keys that describe what was asked (attrs, size, gfp, ...).
+    public var parameters: [String: String]
+    /// Keys that describe what the guest saw.
+    public var observed: [String: String]
+    /// Other console lines that arrived while the test ran (kernel warnings among them).
+    public var log: [String]
+
+    /// The keys the guest uses for parameters; every other key is an observation (docs/guest-protocol.md).
+    public static let parameterKeys: Set<String> = ["attrs", "size", "gfp", "mask_bits", "offset", "direction", "loops", "threads"]
+
+    /// The DMA attributes this test used, `[]` for none.
+    public var attributes: [String] {
+        guard let attrs = parameters["attrs"], attrs != "none" else { return [] }
+        return attrs.split(separator: "+").map(String.init)
+    }
+}
+
+/// One KTAP subtest of the top level: a family of checks.
+public struct SuiteResult: Codable, Sendable, Equatable {
+    public var name: String
+    public var number: Int
+    public var status: TestStatus
+    public var directive: String?
+    /// The plan's count, when the suite printed one.
+    public var plannedTests: Int?
+    /// Whether the suite printed its own result line (false when the guest died inside it).
+    public var complete: Bool
+    /// Diagnostic lines not tied to a test.
+    public var diagnostics: [String]
+    public var tests: [TestResult]
+}
+
+/// Everything KTAP said on one console.
+public struct KTAPDocument: Codable, Sendable, Equatable {
+    /// Whether a `KTAP version 1` header was seen at all.
+    public var sawHeader: Bool
+    public var plannedSuites: Int?
+    public var suites: [SuiteResult]
+
+    /// True when the top-level plan and every suite's plan were met.
+    public var isComplete: Bool {
+        guard sawHeader, let plannedSuites, suites.count == plannedSuites else { return false }
+        return suites.allSatisfy(\.complete)
+    }
+
+    public var allTests: [TestResult] { suites.flatMap(\.tests) }
+}

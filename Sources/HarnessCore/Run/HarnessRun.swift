@@ -1,0 +1,128 @@
+import Foundation
+import Libvirt
+import Logging
+
+/// `harness run`: plans the targets, carries each through the pipeline (up to `jobs` at once),
+/// writes `report.json` after every target so an interrupted run keeps what it had, and decides
+/// the exit status.
+public final class HarnessRun: @unchecked Sendable {
+    public let options: RunOptions
+    let layout: ProjectLayout
+    let cancellation: Cancellation
+    let logger: Logger
+
+    private let lock = NSLock()
+    private var connection: HostConnection?
+    private var report: RunReport
+
+    public init(options: RunOptions, layout: ProjectLayout, cancellation: Cancellation, logger: Logger) {
+        self.options = options
+        self.layout = layout
+        self.cancellation = cancellation
+        self.logger = logger
+        self.report = RunReport(
+            run: RunMetadata(harnessVersion: HarnessVersion.string, commandLine: options.commandLine,
+                             host: HostFacts.measure(), libvirtURI: "", startedAt: Date(), finishedAt: nil,
+                             interruption: nil),
+            targets: [])
+    }
+
+    public var reportFile: URL { options.outDirectory.appendingPathComponent("report.json") }
+
+    /// Runs every target; returns the report and the exit status it implies.
+    /// Throws only for what stops the run before any target starts (bad input, unwritable --out).
+    public func execute(progress: @escaping (TargetReport) -> Void = { _ in }) throws -> (RunReport, ExitStatus) {
+        let planStart = Date()
+        let catalog = try ArchCatalog(layout: layout)
+        let targets = try TargetPlanner.plan(arches: options.arches, variants: options.variants,
+                                             kernel: options.kernel, catalog: catalog)
+        let planSeconds = Date().timeIntervalSince(planStart)
+        try Self.prepareOutput(options.outDirectory)
+        let uri = options.connectURI ?? HostConnection.embeddedURI(cacheRoot: options.cacheRoot)
+        report.run.libvirtURI = uri
+        report.run.host.qemuVersion = Self.qemuVersion(targets.first?.profile.qemuBinary)
+        try writeReport()
+
+        let pipeline = TargetPipeline(options: options, layout: layout, connection: { try self.sharedConnection(uri: uri) },
+                                      cancellation: cancellation, logger: logger)
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = max(1, options.jobs)
+        for target in targets {
+            queue.addOperation {
+                let result = pipeline.run(target, planSeconds: planSeconds)
+                self.lock.withLock { self.report.targets.append(result) }
+                try? self.writeReport()
+                progress(result)
+            }
+        }
+        queue.waitUntilAllOperationsAreFinished()
+
+        lock.withLock {
+            report.targets.sort { $0.id < $1.id }
+            report.run.finishedAt = Date()
+            if cancellation.isCancelled { report.run.interruption = "interrupted by the user (SIGINT/SIGTERM)" }
+            if let version = try? connection?.libvirt.libvirtVersion() { report.run.host.libvirtVersion = version }
+        }
+        try writeReport()
+        lock.withLock { connection?.libvirt.close() }
+        return (report, Self.exitStatus(for: report, cancelled: cancellation.isCancelled))
+    }
+
+    /// One connection for the whole run, opened by the first target that boots.
+    private func sharedConnection(uri: String) throws -> HostConnection {
+        try lock.withLock {
+            if let connection { return connection }
+            let opened = try HostConnection(uri: uri, logger: logger)
+            connection = opened
+            report.run.host.libvirtVersion = try? opened.libvirt.libvirtVersion()
+            return opened
+        }
+    }
+
+    private func writeReport() throws {
+        let data: Data = try lock.withLock {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            return try encoder.encode(report)
+        }
+        try data.write(to: reportFile, options: .atomic)
+    }
+
+    /// Interrupted beats everything; then bad input, host trouble, and test failures.
+    static func exitStatus(for report: RunReport, cancelled: Bool) -> ExitStatus {
+        if cancelled || report.targets.contains(where: { $0.status == .interrupted }) { return .interrupted }
+        let errors = report.targets.compactMap(\.errorKind)
+        if errors.contains(.usage) { return .usage }
+        if errors.contains(.infrastructure) { return .infrastructure }
+        if report.targets.contains(where: { $0.status != .passed }) { return .failures }
+        return .passed
+    }
+
+    static func prepareOutput(_ folder: URL) throws {
+        let probe = folder.appendingPathComponent(".write-test-\(getpid())")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data().write(to: probe)
+            try FileManager.default.removeItem(at: probe)
+        } catch {
+            throw HarnessError.usage("cannot write to --out \(folder.path): choose a writable folder")
+        }
+    }
+
+    static func qemuVersion(_ binary: String?) -> String? {
+        guard let binary, let outcome = try? Subprocess.run(binary, ["--version"]), outcome.succeeded else { return nil }
+        return outcome.standardOutput.split(separator: "\n").first.map(String.init)
+    }
+}
+
+extension HostFacts {
+    /// The host as this process sees it.
+    public static func measure() -> HostFacts {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return HostFacts(hostname: ProcessInfo.processInfo.hostName, kernel: release,
+                         cpus: ProcessInfo.processInfo.activeProcessorCount, libvirtVersion: nil, qemuVersion: nil)
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// What the user asked `harness run` to do.
+public struct RunOptions: Sendable {
+    public var arches: [String]
+    public var variants: [String]
+    public var kernel: KernelChoice
+    public var connectURI: String?
+    public var cacheRoot: URL
+    public var outDirectory: URL
+    /// Per-target limit from resuming the guest to its power-off.
+    public var timeout: TimeInterval
+    public var jobs: Int
+    /// Extra kernel command line words (`--kernel-arg`), appended after the profile's.
+    public var extraKernelArguments: [String]
+    public var commandLine: [String]
+
+    public init(arches: [String], variants: [String], kernel: KernelChoice, connectURI: String?, cacheRoot: URL,
+                outDirectory: URL, timeout: TimeInterval, jobs: Int, extraKernelArguments: [String],
+                commandLine: [String]) {
+        self.arches = arches
+        self.variants = variants
+        self.kernel = kernel
+        self.connectURI = connectURI
+        self.cacheRoot = cacheRoot
+        self.outDirectory = outDirectory
+        self.timeout = timeout
+        self.jobs = jobs
+        self.extraKernelArguments = extraKernelArguments
+        self.commandLine = commandLine
+    }
+
+    /// `$XDG_CACHE_HOME/dma-harness`, else `~/.cache/dma-harness`.
+    public static var defaultCacheRoot: URL {
+        if let xdg = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("dma-harness")
+        }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/dma-harness")
+    }
+}
+
+/// The harness's own version, recorded in every report.
+public enum HarnessVersion {
+    public static let string = "0.1.0"
+}

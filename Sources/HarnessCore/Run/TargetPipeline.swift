@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+
+/// Carries one target through provision, build, boot and collect. A stage that fails stops this
+/// target only; everything gathered before it stays in the target's report.
+struct TargetPipeline {
+    var options: RunOptions
+    var layout: ProjectLayout
+    var connection: () throws -> HostConnection
+    var cancellation: Cancellation
+    var logger: Logger
+
+    /// Words every boot gets: the console, no reboot loop after a panic, and no zeroing by the page
+    /// allocator, so that the DMA layer's own zeroing is what the suite tests.
+    static let baseKernelArguments = ["panic=-1", "init_on_alloc=0"]
+
+    func run(_ target: Target, planSeconds: Double) -> TargetReport {
+        let folder = options.outDirectory.appendingPathComponent(target.id)
+        var stages = [StageRecord(stage: .plan, status: .ok, seconds: planSeconds, detail: nil)]
+        var report = TargetReport(
+            id: target.id, arch: target.profile.name, variant: target.variant, machine: target.profile.machine,
+            cpu: target.profile.cpu, kernel: nil, status: .error, failedStage: nil, errorKind: nil, reason: nil, stages: [],
+            boot: nil, ktapComplete: false, suites: [], attributes: [], findings: [],
+            summary: TestCounts(tests: []), logs: LogPaths())
+        do {
+            try? FileManager.default.removeItem(at: folder)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try checkCancelled()
+
+            let image: GuestImage = try timedStage(.provision, into: &stages) {
+                let provisioner = ImageProvisioner(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
+                let (debian, cached) = try provisioner.provision(arch: target.profile.name)
+                switch target.kernel {
+                case .debian:
+                    return (debian, cached ? "cached" : "fetched")
+                case .user(let kernelFile, let kbuild):
+                    return (try UserKernel.image(kernelFile: kernelFile, kbuildDirectory: kbuild,
+                                                 profile: target.profile, busyboxFrom: debian), "user kernel")
+                }
+            }
+            let kernelArguments = ["console=\(target.profile.consoleDevice)"] + Self.baseKernelArguments
+                + target.profile.kernelArguments + (target.profile.variants[target.variant]?.kernelArguments ?? [])
+                + options.extraKernelArguments
+            report.kernel = KernelFacts(release: image.kernelRelease, image: image.kernelImage,
+                                        provenance: image.provenance, moduleVermagic: nil,
+                                        kernelArguments: kernelArguments)
+            try checkCancelled()
+
+            let (module, initramfs): (BuiltModule, URL) = try timedStage(.build, into: &stages) {
+                let module = try ModuleBuilder(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
+                    .build(for: image, profile: target.profile)
+                let (initramfs, cached) = try InitramfsBuilder(cacheRoot: options.cacheRoot, layout: layout)
+                    .build(module: module, image: image, profile: target.profile,
+                           moduleArguments: ["edu_dma_bits=\(target.eduDMABits)"])
+                return ((module, initramfs), module.fromCache && cached ? "cached" : "built")
+            }
+            report.kernel?.moduleVermagic = module.vermagic
+            if FileManager.default.fileExists(atPath: module.buildLog.path) {
+                try? FileManager.default.copyItem(at: module.buildLog, to: folder.appendingPathComponent("module-build.log"))
+                report.logs.moduleBuild = "\(target.id)/module-build.log"
+            }
+            try checkCancelled()
+
+            let outcome: BootOutcome = try timedStage(.boot, into: &stages) {
+                let host = try connection()
+                let spec = BootSpec(domainName: host.domainName(for: target), kernelImage: image.kernelImage,
+                                    initramfs: initramfs.path, kernelArguments: kernelArguments)
+                let outcome = try GuestRunner(connection: host, logger: logger)
+                    .boot(target: target, spec: spec, outDirectory: folder, timeout: options.timeout,
+                          cancellation: cancellation)
+                report.boot = BootFacts(ending: outcome.ending, detail: outcome.detail,
+                                        guestSeconds: outcome.guestSeconds, domainName: spec.domainName)
+                return (outcome, outcome.ending.rawValue)
+            }
+            report.logs.console = "\(target.id)/console.log"
+            report.logs.domainXML = "\(target.id)/domain.xml"
+            report.logs.qemu = outcome.qemuLog.map { _ in "\(target.id)/qemu.log" }
+
+            let collected: CollectedResults = try timedStage(.collect, into: &stages) {
+                (try ResultCollector.collect(consoleLog: outcome.consoleLog, ending: outcome.ending,
+                                             detail: outcome.detail), nil)
+            }
+            report.suites = collected.document.suites
+            report.ktapComplete = collected.document.isComplete
+            report.findings = collected.findings
+            report.status = collected.status
+            report.reason = collected.reason
+            if collected.status != .passed, collected.status != .failed { report.failedStage = .boot }
+        } catch let error as HarnessError {
+            report.status = error.status == .interrupted ? .interrupted : .error
+            report.failedStage = stages.last(where: { $0.status == .failed })?.stage
+            report.reason = error.message
+            report.errorKind = TargetReport.ErrorKind(error.status)
+        } catch {
+            report.status = .error
+            report.failedStage = stages.last(where: { $0.status == .failed })?.stage
+            report.reason = "\(error)"
+            report.errorKind = .infrastructure
+        }
+        if cancellation.isCancelled, report.status != .passed, report.status != .failed {
+            report.status = .interrupted
+            report.reason = report.reason ?? "interrupted by the user"
+        }
+        let tests = report.suites.flatMap(\.tests)
+        report.summary = TestCounts(tests: tests)
+        let reportStart = Date()
+        report.attributes = ConformanceClassifier.classify(tests: tests)
+        stages.append(StageRecord(stage: .report, status: .ok, seconds: Date().timeIntervalSince(reportStart), detail: nil))
+        report.stages = stages
+        return report
+    }
+
+    private func checkCancelled() throws {
+        if cancellation.isCancelled { throw HarnessError.interrupted }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// The pipeline's stages, in the order a target passes through them (DESIGN.md, "One run").
+public enum StageName: String, Codable, Sendable, CaseIterable {
+    case plan, provision, build, boot, collect, report
+}
+
+/// What one stage did for one target: its status, how long it took, and why it failed if it did.
+public struct StageRecord: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case ok, failed, skipped }
+
+    public var stage: StageName
+    public var status: Status
+    /// Wall-clock seconds on the host.
+    public var seconds: Double
+    /// Why the stage failed, or a short note on what it did (e.g. "cached").
+    public var detail: String?
+}
+
+/// Runs `body` as `stage`, records its duration and outcome, and rethrows its error.
+public func timedStage<T>(
+    _ stage: StageName, into records: inout [StageRecord], _ body: () throws -> (T, String?)
+) throws -> T {
+    let start = Date()
+    do {
+        let (value, detail) = try body()
+        records.append(StageRecord(stage: stage, status: .ok, seconds: Date().timeIntervalSince(start), detail: detail))
+        return value
+    } catch {
+        records.append(StageRecord(
+            stage: stage, status: .failed, seconds: Date().timeIntervalSince(start), detail: "\(error)"))
+        throw error
+    }
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Suite dma_discovery: the facts about the device's DMA path that every
+ * later result has to be read against (which ops, coherent or not, masks,
+ * mapping limits).
+ */
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/iommu.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/swiotlb.h>
+#include <linux/utsname.h>
+
+#include "harness.h"
+
+#define DH_OPS_NAME_MAX	64
+
+/*
+ * 6.1's iommu_dma_ops is static and its name only reaches %ps with
+ * CONFIG_KALLSYMS_ALL (off in Debian's arm64 kernel), so the IOMMU path is
+ * recognised from the device's domain: ops installed and a DMA-API domain.
+ */
+static void dh_ops_name(struct device *dev, char *buf, size_t len)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	if (!ops)
+		strscpy(buf, "direct", len);
+	else if (domain && iommu_is_dma_domain(domain))
+		strscpy(buf, "iommu", len);
+	else
+		snprintf(buf, len, "ops:%ps", ops);
+}
+
+static const char *dh_domain_name(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	if (!domain)
+		return "none";
+	switch (domain->type) {
+	case IOMMU_DOMAIN_BLOCKED:
+		return "blocked";
+	case IOMMU_DOMAIN_IDENTITY:
+		return "identity";
+	case IOMMU_DOMAIN_UNMANAGED:
+		return "unmanaged";
+	case IOMMU_DOMAIN_DMA:
+		return "dma";
+	case IOMMU_DOMAIN_DMA_FQ:
+		return "dma_fq";
+	default:
+		return "other";
+	}
+}
+
+unsigned int dh_discovery_plan(const struct dh_ctx *ctx)
+{
+	return 1;
+}
+
+void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s)
+{
+	struct device *dev = ctx->dev;
+	char ops[DH_OPS_NAME_MAX];
+	struct ktap_diag d;
+
+	dh_ops_name(dev, ops, sizeof(ops));
+
+	ktap_diag_start(&d, s, "device_facts");
+	ktap_diag_str(&d, "device", pci_name(ctx->pdev));
+	ktap_diag_str(&d, "machine", utsname()->machine);
+	ktap_diag_str(&d, "release", utsname()->release);
+	ktap_diag_str(&d, "ops", ops);
+	ktap_diag_str(&d, "iommu_domain", dh_domain_name(dev));
+	ktap_diag_bool(&d, "coherent", dev_is_dma_coherent(dev));
+	ktap_diag_u64(&d, "mask_bits", ctx->mask_bits);
+	ktap_diag_bool(&d, "mask_set", ctx->mask_rc == 0);
+	ktap_diag_hex(&d, "dma_mask", dma_get_mask(dev));
+	ktap_diag_hex(&d, "coherent_mask", dev->coherent_dma_mask);
+	ktap_diag_hex(&d, "bus_dma_limit", dev->bus_dma_limit);
+	ktap_diag_hex(&d, "required_mask", dma_get_required_mask(dev));
+	ktap_diag_u64(&d, "max_mapping_size", dma_max_mapping_size(dev));
+	ktap_diag_u64(&d, "opt_mapping_size", dma_opt_mapping_size(dev));
+	ktap_diag_bool(&d, "can_mmap", dma_can_mmap(dev));
+	ktap_diag_bool(&d, "swiotlb", is_swiotlb_active(dev));
+	ktap_diag_u64(&d, "page_size", PAGE_SIZE);
+	/*
+	 * A refused mask is data, not a broken promise: the later suites then
+	 * run with the bus default, which the masks above show.
+	 */
+	if (ctx->mask_rc)
+		ktap_diag_u64(&d, "mask_errno", -ctx->mask_rc);
+	ktap_diag_emit(&d);
+	ktap_result(s, "device_facts", true);
+}

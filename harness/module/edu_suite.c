@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Suite dma_edu: data written by the CPU into a dma_alloc_attrs() buffer
+ * must reach the device, and data the device writes must be what the CPU
+ * reads back, without any sync call (that is what "coherent" promises).
+ *
+ * Per attribute: a two-page buffer, a pattern in its first EDU_XFER_LEN
+ * bytes, one transfer RAM -> edu, the whole buffer overwritten with a
+ * poison byte, one transfer edu -> RAM to an offset that straddles the
+ * page boundary, then a compare of the window (pattern) and of everything
+ * around it (poison, to catch a transfer that spills). Each transfer costs
+ * edu's fixed 100 ms, so there are only two per attribute.
+ */
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+
+#include "harness.h"
+
+#define DH_POISON	0x5a
+
+unsigned int dh_edu_plan(const struct dh_ctx *ctx)
+{
+	return dh_nattrs;
+}
+
+/* Position-dependent and seeded per attribute, so stale data never passes. */
+static u8 dh_pattern(size_t i, u32 seed)
+{
+	u32 x = (u32)i * 0x9e3779b1u + seed * 0x85ebca6bu;
+
+	return (x >> 24) ^ (x >> 11) ^ (u8)i;
+}
+
+static void dh_fill(u8 *buf, size_t len, u32 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = dh_pattern(i, seed);
+}
+
+/* Returns the first bad offset in buf, or -1 when all is as expected. */
+static long dh_verify(const u8 *buf, size_t total, size_t off, size_t len,
+		      u32 seed)
+{
+	size_t i;
+
+	for (i = 0; i < total; i++) {
+		u8 want = (i >= off && i < off + len) ?
+			  dh_pattern(i - off, seed) : DH_POISON;
+
+		if (buf[i] != want)
+			return i;
+	}
+	return -1;
+}
+
+static void dh_edu_one(struct dh_ctx *ctx, struct ktap_suite *s,
+		       const struct dh_attr *a, u32 seed)
+{
+	struct device *dev = ctx->dev;
+	size_t size = 2 * PAGE_SIZE;
+	size_t dst_off = PAGE_SIZE - EDU_XFER_LEN / 2;
+	const char *reason = NULL;
+	u64 to_dev_ns = 0, to_ram_ns = 0;
+	struct ktap_diag d;
+	dma_addr_t dma = 0;
+	char test[48];
+	long bad;
+	void *cpu;
+	int ret;
+
+	snprintf(test, sizeof(test), "%s_roundtrip", a->slug);
+	ktap_diag_start(&d, s, test);
+	ktap_diag_str(&d, "attrs", a->name);
+	ktap_diag_u64(&d, "size", size);
+	ktap_diag_str(&d, "gfp", "GFP_KERNEL");
+
+	cpu = dma_alloc_attrs(dev, size, &dma, GFP_KERNEL, a->attrs);
+	ktap_diag_bool(&d, "ok", cpu);
+	if (!cpu) {
+		ktap_diag_emit(&d);
+		ktap_result(s, test, true);
+		return;
+	}
+	ktap_diag_hex(&d, "dma", dma);
+	if (a->attrs & DMA_ATTR_NO_KERNEL_MAPPING) {
+		ktap_diag_str(&d, "mapping", "cookie");
+		ktap_diag_emit(&d);
+		dma_free_attrs(dev, size, cpu, dma, a->attrs);
+		ktap_skip(s, test, "no_kernel_mapping");
+		return;
+	}
+	ktap_diag_str(&d, "mapping", dh_kind_name(dh_addr_kind(cpu)));
+	ktap_diag_u64(&d, "bytes", EDU_XFER_LEN);
+	ktap_diag_u64(&d, "dst_offset", dst_off);
+
+	memset(cpu, DH_POISON, size);
+	dh_fill(cpu, EDU_XFER_LEN, seed);
+	ret = edu_dma_to_device(&ctx->edu, dma, 0, EDU_XFER_LEN, &to_dev_ns);
+	if (!ret) {
+		memset(cpu, DH_POISON, size);
+		ret = edu_dma_to_ram(&ctx->edu, 0, dma + dst_off,
+				     EDU_XFER_LEN, &to_ram_ns);
+	}
+
+	if (ret == -ERANGE) {
+		reason = "outside_mask";
+	} else if (ret == -ETIMEDOUT) {
+		reason = "dma_timeout";
+	} else if (ret) {
+		reason = "dma_error";
+	} else {
+		bad = dh_verify(cpu, size, dst_off, EDU_XFER_LEN, seed);
+		ktap_diag_bool(&d, "roundtrip", bad < 0);
+		if (bad >= 0) {
+			ktap_diag_u64(&d, "mismatch_offset", bad);
+			reason = "data_mismatch";
+		}
+	}
+	ktap_diag_u64(&d, "to_device_ns", to_dev_ns);
+	ktap_diag_u64(&d, "to_ram_ns", to_ram_ns);
+	ktap_diag_u64(&d, "transfer_ns", to_dev_ns + to_ram_ns);
+	if (ret && ret != -ERANGE)
+		ktap_diag_u64(&d, "errno", -ret);
+	if (reason)
+		ktap_diag_str(&d, "reason", reason);
+
+	/*
+	 * After a timeout edu may still write into the buffer later: leak it
+	 * rather than hand memory back that a device can still scribble on.
+	 */
+	if (ret == -ETIMEDOUT)
+		ktap_diag_bool(&d, "leaked", true);
+	else
+		dma_free_attrs(dev, size, cpu, dma, a->attrs);
+	ktap_diag_emit(&d);
+	ktap_result(s, test, !reason);
+}
+
+void dh_edu_run(struct dh_ctx *ctx, struct ktap_suite *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < dh_nattrs; i++)
+		dh_edu_one(ctx, s, &dh_attrs[i], i + 1);
+}

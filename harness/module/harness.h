@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared state of the dma_harness suites.
+ *
+ * A suite is a function that gets the bound device and prints one KTAP
+ * subtest; adding a check family means adding a file with one such
+ * function and one line in main.c's suite table.
+ */
+#ifndef DMA_HARNESS_H
+#define DMA_HARNESS_H
+
+#include <linux/types.h>
+
+#include "edu.h"
+#include "ktap.h"
+
+struct device;
+struct pci_dev;
+
+struct dh_ctx {
+	struct pci_dev *pdev;
+	struct device *dev;
+	struct edu_dev edu;
+	int mask_bits;		/* what edu_dma_bits asked for */
+	int mask_rc;		/* dma_set_mask_and_coherent() result */
+};
+
+struct dh_attr {
+	unsigned long attrs;
+	const char *name;	/* "attrs" key value: DMA_ATTR_* without prefix */
+	const char *slug;	/* lower-case, used in test names */
+};
+
+extern const struct dh_attr dh_attrs[];
+extern const unsigned int dh_nattrs;
+
+struct dh_suite {
+	const char *name;
+	unsigned int (*plan)(const struct dh_ctx *ctx);
+	void (*run)(struct dh_ctx *ctx, struct ktap_suite *s);
+};
+
+unsigned int dh_discovery_plan(const struct dh_ctx *ctx);
+void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_alloc_plan(const struct dh_ctx *ctx);
+void dh_alloc_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_edu_plan(const struct dh_ctx *ctx);
+void dh_edu_run(struct dh_ctx *ctx, struct ktap_suite *s);
+
+/* Kind of CPU address dma_alloc_attrs() returned. */
+enum dh_kind {
+	DH_KIND_LINEAR,
+	DH_KIND_VMALLOC,
+	DH_KIND_COOKIE,
+};
+
+enum dh_kind dh_addr_kind(const void *cpu);
+const char *dh_kind_name(enum dh_kind kind);
+
+#endif /* DMA_HARNESS_H */

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KTAP version 1 printing helpers for dma_harness.
+ *
+ * Every line goes out with a single pr_info() so that a line is never split
+ * by a kernel message printed from another context; no pr_fmt prefix is
+ * defined on purpose, KTAP lines must start exactly as the spec says.
+ */
+#include <linux/kernel.h>
+#include <linux/printk.h>
+#include <linux/string.h>
+
+#include "ktap.h"
+
+#define KTAP_INDENT	"    "
+
+static unsigned int results_printed;
+static unsigned int panic_after;
+
+/*
+ * Fault injection for the harness's own tests: when non-zero, the module
+ * panics right after it has printed this many result lines (at any level),
+ * which gives the host a real mid-suite panic on the console.
+ */
+void ktap_set_panic_after(unsigned int results)
+{
+	panic_after = results;
+}
+
+static void ktap_count_result(void)
+{
+	results_printed++;
+	if (panic_after && results_printed == panic_after)
+		panic("dma_harness: fault injection panic_after:%u\n",
+		      panic_after);
+}
+
+void ktap_header(unsigned int nsuites)
+{
+	pr_info("KTAP version 1\n");
+	pr_info("1..%u\n", nsuites);
+}
+
+void ktap_suite_begin(struct ktap_suite *s, const char *name,
+		      unsigned int num, unsigned int plan)
+{
+	s->name = name;
+	s->num = num;
+	s->plan = plan;
+	s->next = 1;
+	s->failed = false;
+	pr_info(KTAP_INDENT "KTAP version 1\n");
+	pr_info(KTAP_INDENT "# Subtest: %s\n", name);
+	pr_info(KTAP_INDENT "1..%u\n", plan);
+}
+
+void ktap_suite_end(struct ktap_suite *s)
+{
+	/* A suite that printed fewer results than it planned did not pass. */
+	if (s->next != s->plan + 1) {
+		pr_info("# %s: reason=plan_mismatch planned=%u ran=%u\n",
+			s->name, s->plan, s->next - 1);
+		s->failed = true;
+	}
+	pr_info("%s %u %s\n", s->failed ? "not ok" : "ok", s->num, s->name);
+	ktap_count_result();
+}
+
+void ktap_suite_not_run(unsigned int num, const char *name,
+			const char *reason)
+{
+	pr_info("# %s: reason=%s\n", name, reason);
+	pr_info("not ok %u %s # %s\n", num, name, reason);
+	ktap_count_result();
+}
+
+void ktap_diag_start(struct ktap_diag *d, const struct ktap_suite *s,
+		     const char *test)
+{
+	d->len = scnprintf(d->buf, sizeof(d->buf), "%s# %s:",
+			   s ? KTAP_INDENT : "", test);
+}
+
+void ktap_diag_str(struct ktap_diag *d, const char *key, const char *val)
+{
+	d->len += scnprintf(d->buf + d->len, sizeof(d->buf) - d->len,
+			    " %s=%s", key, val);
+}
+
+void ktap_diag_u64(struct ktap_diag *d, const char *key, u64 val)
+{
+	d->len += scnprintf(d->buf + d->len, sizeof(d->buf) - d->len,
+			    " %s=%llu", key, val);
+}
+
+void ktap_diag_hex(struct ktap_diag *d, const char *key, u64 val)
+{
+	d->len += scnprintf(d->buf + d->len, sizeof(d->buf) - d->len,
+			    " %s=0x%llx", key, val);
+}
+
+void ktap_diag_bool(struct ktap_diag *d, const char *key, bool val)
+{
+	ktap_diag_u64(d, key, val ? 1 : 0);
+}
+
+void ktap_diag_emit(struct ktap_diag *d)
+{
+	pr_info("%s\n", d->buf);
+}
+
+void ktap_result(struct ktap_suite *s, const char *test, bool ok)
+{
+	if (!ok)
+		s->failed = true;
+	pr_info(KTAP_INDENT "%s %u %s\n", ok ? "ok" : "not ok", s->next++,
+		test);
+	ktap_count_result();
+}
+
+void ktap_skip(struct ktap_suite *s, const char *test, const char *reason)
+{
+	pr_info(KTAP_INDENT "ok %u %s # SKIP %s\n", s->next++, test, reason);
+	ktap_count_result();
+}
