@@ -73,6 +73,7 @@ void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s)
 
 	ktap_diag_start(&d, s, "device_facts");
 	ktap_diag_str(&d, "device", pci_name(ctx->pdev));
+	ktap_diag_hex(&d, "edu_id", ctx->edu_id);
 	ktap_diag_str(&d, "machine", utsname()->machine);
 	ktap_diag_str(&d, "release", utsname()->release);
 	ktap_diag_str(&d, "ops", ops);

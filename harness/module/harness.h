@@ -21,6 +21,7 @@ struct dh_ctx {
 	struct pci_dev *pdev;
 	struct device *dev;
 	struct edu_dev edu;
+	u32 edu_id;		/* edu's identification register */
 	int mask_bits;		/* what edu_dma_bits asked for */
 	int mask_rc;		/* dma_set_mask_and_coherent() result */
 };

@@ -5,7 +5,7 @@ import Foundation
 final class ConsoleRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private let handle: FileHandle
-    private var partialLine = ""
+    private var partialLine: [UInt8] = []
     private var sawSuiteEnd = false
     private var panicSeenAt: Date?
     private var byteCount = 0
@@ -25,9 +25,10 @@ final class ConsoleRecorder: @unchecked Sendable {
         lock.withLock {
             handle.write(Data(bytes))
             byteCount += bytes.count
-            partialLine += String(decoding: bytes, as: UTF8.self)
-            while let newline = partialLine.firstIndex(of: "\n") {
-                let line = ConsoleText.stripPrintkPrefix(String(partialLine[..<newline]))
+            // Split on the byte: the serial console ends lines with CR LF, which Swift sees as one Character.
+            partialLine += bytes
+            while let newline = partialLine.firstIndex(of: 0x0A) {
+                let line = ConsoleText.stripPrintkPrefix(String(decoding: partialLine[..<newline], as: UTF8.self))
                 partialLine.removeSubrange(...newline)
                 if line.hasPrefix(Self.suiteEndMarker) { sawSuiteEnd = true }
                 if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }

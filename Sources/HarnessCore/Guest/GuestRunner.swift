@@ -86,35 +86,49 @@ public struct GuestRunner: Sendable {
 
         let start = Date()
         try domain.resume()
-        let (ending, detail) = wait(
-            until: start.addingTimeInterval(timeout), stopped: stopped, recorder: recorder, cancellation: cancellation)
+        let stop = wait(until: start.addingTimeInterval(timeout), stopped: stopped, recorder: recorder,
+                        cancellation: cancellation)
         let seconds = Date().timeIntervalSince(start)
         try? domain.destroy()
-        // Let the console drain what QEMU wrote before it went away.
-        _ = consoleEnded.wait(until: Date().addingTimeInterval(1))
+        // The stop event can overtake the console's last bytes: let the stream drain before judging.
+        _ = consoleEnded.wait(until: Date().addingTimeInterval(2))
+        let (ending, detail) = judge(stop, recorder: recorder, cancelled: cancellation.isCancelled)
         logger.debug("\(target.id): \(ending.rawValue) after \(String(format: "%.1f", seconds)) s (\(detail))")
         return BootOutcome(
             ending: ending, detail: detail, guestSeconds: seconds, consoleLog: consoleLog,
             qemuLog: connection.qemuLogCopy(in: outDirectory), domainXML: domainXML)
     }
 
+    /// Why the wait ended.
+    private enum Stop {
+        case domainStopped(String), panicGraceOver, deadline, cancelled
+    }
+
     private func wait(
         until deadline: Date, stopped: StopSignal, recorder: ConsoleRecorder, cancellation: Cancellation
-    ) -> (BootEnding, String) {
+    ) -> Stop {
         while true {
-            if let reason = stopped.wait(until: Date().addingTimeInterval(0.05)) {
-                if cancellation.isCancelled { return (.interrupted, "interrupted by the user") }
-                if recorder.panicTime != nil { return (.panicked, "kernel panic; domain \(reason)") }
-                if recorder.suiteEnded { return (.poweredOff, "guest powered off (\(reason))") }
-                return (.stoppedUnexpectedly, "domain stopped (\(reason)) before the suite ended")
-            }
-            if cancellation.isCancelled { return (.interrupted, "interrupted by the user") }
-            if let panic = recorder.panicTime, Date().timeIntervalSince(panic) > Self.panicGrace {
-                return (.panicked, "kernel panic")
-            }
-            if Date() >= deadline {
-                return (.timedOut, "no power-off within the timeout; last console output \(recorder.bytesWritten) bytes in")
-            }
+            if let reason = stopped.wait(until: Date().addingTimeInterval(0.05)) { return .domainStopped(reason) }
+            if cancellation.isCancelled { return .cancelled }
+            if let panic = recorder.panicTime, Date().timeIntervalSince(panic) > Self.panicGrace { return .panicGraceOver }
+            if Date() >= deadline { return .deadline }
+        }
+    }
+
+    private func judge(_ stop: Stop, recorder: ConsoleRecorder, cancelled: Bool) -> (BootEnding, String) {
+        if cancelled { return (.interrupted, "interrupted by the user") }
+        switch stop {
+        case .cancelled:
+            return (.interrupted, "interrupted by the user")
+        case .panicGraceOver:
+            return (.panicked, "kernel panic; domain destroyed")
+        case .deadline:
+            if recorder.panicTime != nil { return (.panicked, "kernel panic; domain destroyed") }
+            return (.timedOut, "no power-off within the timeout (\(recorder.bytesWritten) console bytes)")
+        case .domainStopped(let reason):
+            if recorder.panicTime != nil { return (.panicked, "kernel panic; domain \(reason)") }
+            if recorder.suiteEnded { return (.poweredOff, "guest powered off (domain \(reason))") }
+            return (.stoppedUnexpectedly, "domain stopped (\(reason)) before the suite ended")
         }
     }
 }

@@ -22,7 +22,12 @@ public final class HostConnection: @unchecked Sendable {
     public init(uri: String, logger: Logger) throws {
         self.uri = uri
         self.embeddedRoot = Self.embeddedRoot(of: uri)
-        if let root = embeddedRoot { try Self.prepareEmbeddedRoot(root) }
+        if let root = embeddedRoot {
+            try Self.prepareEmbeddedRoot(root)
+            // The embedded driver logs to stderr by default; its log belongs beside its state.
+            setenv("LIBVIRT_LOG_OUTPUTS", "3:file:\(root.appendingPathComponent("log/libvirt.log").path)", 0)
+            setenv("LIBVIRT_LOG_FILTERS", "3:*", 0)
+        }
         do {
             libvirt = try Connection(uri: uri)
         } catch let error as LibvirtError {
@@ -76,6 +81,7 @@ public final class HostConnection: @unchecked Sendable {
         let etc = root.appendingPathComponent("etc")
         do {
             try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("log"), withIntermediateDirectories: true)
             let conf = etc.appendingPathComponent("qemu.conf")
             let identity = getuid() == 0 ? "user = \"root\"\ngroup = \"root\"\n" : ""
             let wanted = identity + "stdio_handler = \"file\"\n"

@@ -99,7 +99,9 @@ public struct DebianArchive: Sendable {
     /// Downloads `package` into `directory` unless a verified copy is already there; returns its path.
     public func download(_ package: DebianPackage, into directory: URL) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let file = directory.appendingPathComponent(package.fileName)
+        // apt-get download names the file after the version, with an epoch's colon escaped.
+        let localName = "\(package.name)_\(package.version.replacingOccurrences(of: ":", with: "%3a"))_\(package.architecture).deb"
+        let file = directory.appendingPathComponent(localName)
         if FileManager.default.fileExists(atPath: file.path), (try? FileDigest.sha256(of: file)) == package.sha256 {
             return file
         }

@@ -18,7 +18,7 @@ public enum ConsoleScanner {
     static let excerptLength = 30
 
     public static func findings(in console: String) -> [ConsoleFinding] {
-        let lines = console.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" })
+        let lines = console.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             .map { ConsoleText.stripPrintkPrefix(String($0)) }
         var findings: [ConsoleFinding] = []
         for (index, line) in lines.enumerated() {

@@ -22,7 +22,7 @@ public struct KTAPParser {
         var rootIndent: Int?
         var suite: OpenSuite?
 
-        for rawLine in console.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+        for rawLine in console.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let line = ConsoleText.stripPrintkPrefix(String(rawLine))
             let indent = line.prefix { $0 == " " }.count
             let text = line.trimmingCharacters(in: .whitespaces)

@@ -64,13 +64,13 @@ public enum ResultCollector {
 
     /// Why the kernel refused the module, when the console says so.
     static func moduleLoadProblem(in console: String) -> String? {
-        for line in console.split(separator: "\n").map({ ConsoleText.stripPrintkPrefix(String($0)) }) {
+        for line in console.split(whereSeparator: \.isNewline).map({ ConsoleText.stripPrintkPrefix(String($0)) }) {
             if line.contains("version magic") || line.contains("disagrees about version") || line.contains("Unknown symbol")
                 || line.contains("Invalid module format") || line.contains("insmod: can't insert") {
                 return line
             }
         }
-        if let end = console.split(separator: "\n").first(where: { $0.contains("dma-harness: suite end") }) {
+        if let end = console.split(whereSeparator: \.isNewline).first(where: { $0.contains("dma-harness: suite end") }) {
             return ConsoleText.stripPrintkPrefix(String(end))
         }
         return nil
