@@ -4,6 +4,11 @@ import Testing
 
 /// One real boot through the embedded QEMU driver (`qemu:///embed?root=DIR`, no daemon):
 /// a diskless x86_64 TCG guest whose SeaBIOS prints to the serial console.
+///
+/// libvirt 9.0 binds a process's embedded QEMU driver to the first root it opens, for the rest
+/// of the process's life (another root fails: "Cannot open embedded driver at path ..., already
+/// open with path ..."). This suite's private root therefore cannot share a test process with
+/// other suites that open their own embedded root: run those in a separate `swift test`.
 @Suite("Embedded QEMU driver", .serialized)
 struct EmbeddedQemuTests {
     static let emulator = executableOnPath("qemu-system-x86_64")
@@ -70,17 +75,27 @@ struct EmbeddedQemuTests {
         defer { connection.close() }
         let opened = lap()
         #expect(connection.uri.hasPrefix("qemu:///embed"))
-        let qemuVersion = try connection.hypervisorVersion()
 
         let name = uniqueDomainName("qemu")
         let (events, registration) = try recordLifecycle(of: name, on: connection)
         defer { registration.cancel() }
 
+        // The first domain in a fresh root pays for the QEMU capabilities probe of its emulator.
         let domain = try connection.createTransientDomain(
             xml: Self.domainXML(name: name, emulator: emulator), startPaused: true)
         let created = lap()
         defer { try? domain.destroy() }
         #expect(try domain.state().kind == .paused)
+
+        // A console on a quiet (paused) guest closes at once, and ends its reader with nil.
+        let quiet = try domain.openConsole()
+        let quietEnds = Recorder<LibvirtError?>()
+        quiet.startReading(onData: { _ in }, onEnd: { quietEnds.append($0) })
+        quiet.close()
+        quiet.close()
+        #expect(quiet.isClosed)
+        #expect(quietEnds.all.count == 1 && quietEnds.all.first! == nil)
+        let quietClosed = lap()
 
         let console = try domain.openConsole()
         defer { console.close() }
@@ -110,9 +125,16 @@ struct EmbeddedQemuTests {
         #expect(ends.all.first.map { $0 == nil } ?? false, "console ended with \(String(describing: ends.all.first))")
         let destroyed = lap()
 
+        // virConnectGetVersion builds the driver's full capabilities: it probes every installed
+        // qemu-system-* binary, not just the one this domain used.
+        let qemuVersion = try connection.hypervisorVersion()
+        #expect(qemuVersion.split(separator: ".").count == 3, "\(qemuVersion)")
+        let versioned = lap()
+
         print(
             "embedded QEMU \(qemuVersion): open \(opened), create (paused) \(created), "
-                + "resume to SeaBIOS banner \(firstOutput), destroy to stopped+console end \(destroyed); "
+                + "quiet console open+close \(quietClosed), resume to SeaBIOS banner \(firstOutput), "
+                + "destroy to stopped+console end \(destroyed), first hypervisorVersion \(versioned); "
                 + "events \(events.all.map(\.description)); \(output.all.joined().count) console bytes")
     }
 }

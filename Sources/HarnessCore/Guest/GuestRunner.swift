@@ -58,11 +58,8 @@ public struct GuestRunner: Sendable {
         defer { recorder.close() }
 
         let stopped = StopSignal()
-        let registration = try connection.libvirt.onDomainLifecycle { event in
-            guard event.domainName == spec.domainName else { return }
-            if event.isStopped { stopped.raise(event.stoppedReason ?? "\(event)") }
-        }
-        defer { registration.cancel() }
+        connection.watchStop(of: spec.domainName, with: stopped)
+        defer { connection.unwatchStop(of: spec.domainName) }
 
         let domain: Domain
         do {

@@ -35,7 +35,25 @@ public final class HostConnection: @unchecked Sendable {
                 "cannot connect to libvirt at \(uri): \(error.message) (is libvirt-daemon-driver-qemu installed? `harness doctor` checks)")
         }
         destroyStaleDomains(logger: logger)
+        // libvirt tracks one lifecycle callback per connection and domain filter, so one
+        // registration serves every guest of the run and routes events by domain name.
+        let router = stopRouter
+        do {
+            lifecycleRegistration = try libvirt.onDomainLifecycle { event in
+                if event.isStopped { router.route(event.domainName, reason: event.stoppedReason ?? "\(event)") }
+            }
+        } catch let error as LibvirtError {
+            throw HarnessError.infrastructure("cannot watch domain lifecycle events on \(uri): \(error.message)")
+        }
     }
+
+    private let stopRouter = StopRouter()
+    private var lifecycleRegistration: EventRegistration?
+
+    /// Raises `signal` when the domain named `domainName` stops, for as long as the signal is watched.
+    func watchStop(of domainName: String, with signal: StopSignal) { stopRouter.add(domainName, signal) }
+
+    func unwatchStop(of domainName: String) { stopRouter.remove(domainName) }
 
     /// A unique domain name for a target in this process.
     public func domainName(for target: Target) -> String {
@@ -84,7 +102,9 @@ public final class HostConnection: @unchecked Sendable {
             try FileManager.default.createDirectory(at: root.appendingPathComponent("log"), withIntermediateDirectories: true)
             let conf = etc.appendingPathComponent("qemu.conf")
             let identity = getuid() == 0 ? "user = \"root\"\ngroup = \"root\"\n" : ""
-            let wanted = identity + "stdio_handler = \"file\"\n"
+            // QEMU runs as this user on files this user owns: no relabelling, and no ownership
+            // xattrs on cached kernels (whose stale timestamps libvirt would warn about).
+            let wanted = identity + "stdio_handler = \"file\"\ndynamic_ownership = 0\nremember_owner = 0\n"
             if (try? String(contentsOf: conf, encoding: .utf8)) != wanted {
                 try wanted.write(to: conf, atomically: true, encoding: .utf8)
             }
@@ -92,4 +112,14 @@ public final class HostConnection: @unchecked Sendable {
             throw HarnessError.usage("cannot prepare libvirt's folder \(root.path): \(error.localizedDescription); choose another --cache-dir")
         }
     }
+}
+
+/// Routes "domain stopped" events to the boot waiting for that domain.
+final class StopRouter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var signals: [String: StopSignal] = [:]
+
+    func add(_ name: String, _ signal: StopSignal) { lock.withLock { signals[name] = signal } }
+    func remove(_ name: String) { _ = lock.withLock { signals.removeValue(forKey: name) } }
+    func route(_ name: String, reason: String) { lock.withLock { signals[name] }?.raise(reason) }
 }
