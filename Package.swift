@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(
             name: "HarnessCoreTests",
             dependencies: ["HarnessCore"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
         // Boots real guests: run serially, after the unit tests.
         .testTarget(

@@ -1,10 +1,10 @@
 import Foundation
 
-/// Writes the guest's console to `console.log` as it arrives, and watches it, line by line, for the
-/// moments the boot stage acts on: the suite's end and a kernel panic.
+/// Watches the guest's live console, line by line, for the moments the boot stage acts on: the
+/// suite's end and a kernel panic. Writes the console to `console.log` too, unless QEMU logs it.
 final class ConsoleRecorder: @unchecked Sendable {
     private let lock = NSLock()
-    private let handle: FileHandle
+    private let handle: FileHandle?
     private var partialLine: [UInt8] = []
     private var sawSuiteEnd = false
     private var panicSeenAt: Date?
@@ -13,7 +13,12 @@ final class ConsoleRecorder: @unchecked Sendable {
     static let suiteEndMarker = "dma-harness: suite end"
     static let panicMarker = "Kernel panic - not syncing"
 
-    init(file: URL) throws {
+    /// `file` nil: watch only.
+    init(file: URL?) throws {
+        guard let file else {
+            handle = nil
+            return
+        }
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: file.path) else {
             throw HarnessError.usage("cannot write \(file.path): check that --out is writable")
@@ -23,7 +28,7 @@ final class ConsoleRecorder: @unchecked Sendable {
 
     func append(_ bytes: [UInt8]) {
         lock.withLock {
-            handle.write(Data(bytes))
+            handle?.write(Data(bytes))
             byteCount += bytes.count
             // Split on the byte: the serial console ends lines with CR LF, which Swift sees as one Character.
             partialLine += bytes
@@ -41,6 +46,6 @@ final class ConsoleRecorder: @unchecked Sendable {
     var bytesWritten: Int { lock.withLock { byteCount } }
 
     func close() {
-        lock.withLock { try? handle.close() }
+        lock.withLock { try? handle?.close() }
     }
 }

@@ -6,6 +6,9 @@ public struct BootSpec: Sendable {
     public var kernelImage: String
     public var initramfs: String
     public var kernelArguments: [String]
+    /// When set, QEMU itself logs the serial console to this file (a local driver only): a complete
+    /// record even of bytes a pty would drop when QEMU exits.
+    public var consoleLogFile: String? = nil
 }
 
 /// Generates the libvirt domain XML for a target. Every value that came from a user, a profile or
@@ -47,7 +50,7 @@ public enum DomainXML {
           <devices>
             <emulator>\(escape(emulator))</emulator>
             <controller type='usb' model='none'/>
-            <serial type='pty'><target port='0'/></serial>
+            <serial type='pty'>\(boot.consoleLogFile.map { "<log file='\(escape($0))' append='off'/>" } ?? "")<target port='0'/></serial>
             <console type='pty'><target type='serial' port='0'/></console>
             <memballoon model='none'/>
           </devices>

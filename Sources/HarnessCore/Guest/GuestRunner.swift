@@ -50,11 +50,14 @@ public struct GuestRunner: Sendable {
             throw HarnessError.infrastructure(
                 "\(target.profile.qemuBinary) not found: apt-get install \(target.profile.qemuPackage)")
         }
+        let consoleLog = outDirectory.appendingPathComponent("console.log")
+        var spec = spec
+        // A local driver lets QEMU write the console file itself; a remote one only streams it.
+        if connection.embeddedRoot != nil { spec.consoleLogFile = consoleLog.path }
         let xml = DomainXML.make(target: target, boot: spec, emulator: emulator)
         let domainXML = outDirectory.appendingPathComponent("domain.xml")
-        let consoleLog = outDirectory.appendingPathComponent("console.log")
         try xml.write(to: domainXML, atomically: true, encoding: .utf8)
-        let recorder = try ConsoleRecorder(file: consoleLog)
+        let recorder = try ConsoleRecorder(file: spec.consoleLogFile == nil ? consoleLog : nil)
         defer { recorder.close() }
 
         let stopped = StopSignal()

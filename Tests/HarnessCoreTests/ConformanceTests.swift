@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import HarnessCore
+
+@Suite("Conformance classes")
+struct ConformanceTests {
+    func test(_ name: String, attrs: String, size: String = "4096", status: TestStatus = .pass,
+              _ observed: [String: String]) -> TestResult {
+        TestResult(id: "dma_alloc.\(name)", suite: "dma_alloc", name: name, number: 1, status: status, directive: nil,
+                   parameters: ["attrs": attrs, "size": size], observed: observed, log: [])
+    }
+
+    @Test("the rules, one by one")
+    func rules() {
+        let baseline = [test("none_4096", attrs: "none", ["ok": "1", "mapping": "linear", "contiguous": "1"])]
+        let tests = baseline + [
+            test("nkm", attrs: "NO_KERNEL_MAPPING", ["ok": "1", "mapping": "cookie"]),
+            test("wc", attrs: "WRITE_COMBINE", ["ok": "1", "mapping": "linear"]),
+            test("fc", attrs: "FORCE_CONTIGUOUS", ["ok": "0"]),
+            test("sp", attrs: "ALLOC_SINGLE_PAGES", status: .fail, ["ok": "1", "reason": "not_zeroed"]),
+        ]
+        let classes = Dictionary(uniqueKeysWithValues: ConformanceClassifier.classify(tests: tests).map { ($0.attribute, $0) })
+        #expect(classes["none"]?.conformance == .honored)
+        #expect(classes["NO_KERNEL_MAPPING"]?.conformance == .honored)
+        #expect(classes["WRITE_COMBINE"]?.conformance == .ignored)
+        #expect(classes["FORCE_CONTIGUOUS"]?.conformance == .rejected)
+        #expect(classes["ALLOC_SINGLE_PAGES"]?.conformance == .violated)
+        #expect(classes["ALLOC_SINGLE_PAGES"]?.evidence == ["dma_alloc.sp"])
+        #expect(classes["PRIVILEGED"]?.conformance == .untested)
+        #expect(classes.count == ConformanceClassifier.attributes.count)
+    }
+
+    @Test("a remapped write-combine buffer counts as its effect")
+    func writeCombineRemapped() {
+        let tests = [
+            test("none_4096", attrs: "none", ["ok": "1", "mapping": "linear"]),
+            test("wc_4096", attrs: "WRITE_COMBINE", ["ok": "1", "mapping": "vmalloc"]),
+        ]
+        let wc = ConformanceClassifier.classify(tests: tests).first { $0.attribute == "WRITE_COMBINE" }
+        #expect(wc?.conformance == .honored)
+        #expect(wc?.evidence == ["dma_alloc.wc_4096"])
+    }
+}

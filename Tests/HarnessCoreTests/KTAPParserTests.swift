@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import HarnessCore
+
+@Suite("KTAP extraction from recorded consoles")
+struct KTAPParserTests {
+    @Test("a complete run is parsed whole on every arch", arguments: ["arm-direct", "arm64-direct", "x86_64-direct"])
+    func completeRun(name: String) throws {
+        let console = try Fixture.console(name)
+        let document = KTAPParser().parse(console: console)
+
+        #expect(document.sawHeader)
+        #expect(document.isComplete)
+        // Counts come from the raw text, not from the parser.
+        let suitePlans = Fixture.rawPlans(console, indent: 4)
+        #expect(document.plannedSuites == Fixture.rawPlans(console, indent: 0).first)
+        #expect(document.suites.map(\.plannedTests) == suitePlans.map { Optional($0) })
+        #expect(document.allTests.count == Fixture.rawResultLines(console, indent: 4).count)
+        #expect(document.suites.count == Fixture.rawResultLines(console, indent: 0).count)
+        #expect(document.allTests.allSatisfy { $0.status != .notRun })
+        #expect(Set(document.allTests.map(\.id)).count == document.allTests.count, "test ids are unique")
+    }
+
+    @Test("values stay with their own test despite the printk prefix", arguments: ["arm-direct", "arm64-direct", "x86_64-direct"])
+    func valuesBelongToTheirTest(name: String) throws {
+        let console = try Fixture.console(name)
+        let document = KTAPParser().parse(console: console)
+        let allocations = try #require(document.suites.first { $0.name == "dma_alloc" })
+        for test in allocations.tests {
+            let attrs = try #require(test.parameters["attrs"], "\(test.id) has attrs")
+            let size = try #require(test.parameters["size"], "\(test.id) has size")
+            // The module names a test <attr>_<size>: the keys must agree with the name they were filed under.
+            #expect(test.name == "\(attrs.lowercased())_\(size)")
+            // Each diagnostic line exists verbatim in the raw console.
+            #expect(console.contains("# \(test.name): attrs=\(attrs) size=\(size) "))
+            #expect(test.observed["ok"] != nil)
+        }
+    }
+
+    @Test("a panic mid-suite keeps every result printed before it")
+    func panicMidSuite() throws {
+        let console = try Fixture.console("arm64-panic")
+        let document = KTAPParser().parse(console: console)
+        #expect(!document.isComplete)
+        // The guest was booted with dma_harness.fault=panic_after:5: five KTAP result lines, suites' own included.
+        let reported = document.allTests.filter { $0.status != .notRun }.count
+        #expect(reported + document.suites.filter(\.complete).count == 5)
+        let unfinished = try #require(document.suites.last)
+        #expect(!unfinished.complete)
+        if let plan = unfinished.plannedTests {
+            #expect(unfinished.tests.count == plan, "the rest of the plan is listed as not run")
+        }
+
+        let collected = ResultCollector.collect(console: console, ending: .panicked, detail: "kernel panic")
+        #expect(collected.status == .crashed)
+        let panic = try #require(collected.findings.first { $0.kind == .panic })
+        #expect(panic.summary.hasPrefix("Kernel panic - not syncing"))
+        let lines = console.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        #expect(lines[panic.line - 1].contains("Kernel panic - not syncing"), "finding points at the right console line")
+        #expect(collected.reason?.contains("\(reported) test(s) reported") == true)
+    }
+
+    @Test("a hung guest is reported as timed out with what it printed")
+    func hang() throws {
+        let console = try Fixture.console("x86_64-hang")
+        let collected = ResultCollector.collect(console: console, ending: .timedOut, detail: "no power-off within the timeout")
+        #expect(collected.status == .timedOut)
+        #expect(!collected.document.isComplete)
+        #expect(collected.findings.allSatisfy { $0.kind != .panic })
+    }
+
+    @Test("a broken promise fails the target and its attribute is classed violated")
+    func violationsBehindAnIOMMU() throws {
+        let console = try Fixture.console("arm64-smmuv3")
+        let collected = ResultCollector.collect(console: console, ending: .poweredOff, detail: "powered off")
+        let failing = collected.document.allTests.filter { $0.status == .fail }
+        #expect(failing.count == Fixture.rawResultLines(console, indent: 4).filter { $0.contains("not ok") }.count)
+        #expect(!failing.isEmpty)
+        #expect(collected.status == .failed)
+        let classes = ConformanceClassifier.classify(tests: collected.document.allTests)
+        for attribute in Set(failing.flatMap { $0.attributes.isEmpty ? ["none"] : $0.attributes }) {
+            let entry = try #require(classes.first { $0.attribute == attribute })
+            #expect(entry.conformance == .violated)
+            #expect(!entry.evidence.isEmpty && entry.evidence.allSatisfy { id in failing.contains { $0.id == id } })
+        }
+    }
+
+    @Test("result lines: directives and descriptions")
+    func resultLineGrammar() throws {
+        let skip = try #require(ResultLine("ok 4 no_kernel_mapping_roundtrip # SKIP no_kernel_mapping"))
+        #expect(skip.status == .skip && skip.number == 4 && skip.name == "no_kernel_mapping_roundtrip")
+        #expect(skip.directive == "SKIP no_kernel_mapping")
+        let failure = try #require(ResultLine("not ok 12 - none_1"))
+        #expect(failure.status == .fail && failure.name == "none_1" && failure.directive == nil)
+        #expect(ResultLine("okay 1 x") == nil)
+        #expect(ConsoleText.stripPrintkPrefix("[    1.093290] ok 2 dma_alloc\r") == "ok 2 dma_alloc")
+        #expect(ConsoleText.stripPrintkPrefix("[not a stamp] text") == "[not a stamp] text")
+    }
+}
