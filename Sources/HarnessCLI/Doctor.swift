@@ -7,10 +7,15 @@ extension Harness {
         static let configuration = CommandConfiguration(
             abstract: "Check the host: tools, packages, libvirt's QEMU driver, and whether KVM really works.")
 
+        @OptionGroup var cache: CacheOptions
+
         func run() throws {
             try Harness.guarded {
-                let catalog = try ArchCatalog(layout: try ProjectLayout.locate())
-                let checks = HarnessCore.Doctor.checks(catalog: catalog)
+                let layout = try ProjectLayout.locate()
+                let catalog = try ArchCatalog(layout: layout)
+                let x86 = ImageProvisioner(cacheRoot: cache.cacheRoot, layout: layout, logger: cache.makeLogger())
+                    .cachedImage(arch: "x86_64")
+                let checks = HarnessCore.Doctor.checks(catalog: catalog, cachedKernel: x86?.kernelImage)
                 for check in checks {
                     let mark = check.ok ? "ok  " : (check.required ? "FAIL" : "warn")
                     print("\(mark) \(check.name): \(check.detail)")

@@ -61,9 +61,11 @@ extension Harness {
                 defer { signals.restore() }
                 let run = HarnessRun(options: options, layout: layout, cancellation: cancellation, logger: cache.makeLogger())
                 let (report, status) = try run.execute { target in
-                    if !json {
-                        FileHandle.standardError.write(Data("\(target.id): \(target.status.rawValue)\n".utf8))
-                    }
+                    // One line per target as it ends; a host-side failure says what to fix.
+                    let line = target.status == .error
+                        ? "harness: \(target.id): \(target.reason ?? "failed")\n"
+                        : "\(target.id): \(target.status.rawValue)\n"
+                    FileHandle.standardError.write(Data(line.utf8))
                 }
                 if json {
                     print(String(decoding: try Data(contentsOf: run.reportFile), as: UTF8.self))

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import HarnessCore
+
+/// Each bad input gets one line on stderr naming the problem and the fix, and a documented exit code.
+@Suite("Bad input and missing pieces", .serialized)
+struct BadInputTests {
+    /// The one line the CLI prints for an error.
+    func errorLine(_ result: HarnessProcess.Result) -> String {
+        let lines = result.standardError.split(separator: "\n").filter { $0.hasPrefix("harness: ") || $0.hasPrefix("Error: ") }
+        return lines.last.map(String.init) ?? result.standardError
+    }
+
+    func cachedImage(_ arch: String) throws -> GuestImage {
+        let provisioner = ImageProvisioner(cacheRoot: RunOptions.defaultCacheRoot,
+                                           layout: ProjectLayout(root: HarnessProcess.packageRoot),
+                                           logger: .init(label: "test"))
+        return try provisioner.provision(arch: arch).0
+    }
+
+    @Test("an unknown arch lists the valid ones")
+    func unknownArch() throws {
+        let result = try HarnessProcess.run(["run", "--arch", "sparc", "--out", HarnessProcess.scratchFolder("x").path])
+        #expect(result.exitCode == ExitStatus.usage.rawValue)
+        let line = errorLine(result)
+        for arch in ["arm", "arm64", "x86_64", "all"] { #expect(line.contains(arch)) }
+        #expect(!result.standardError.contains("Fatal error"))
+    }
+
+    @Test("a missing kernel file is named")
+    func missingKernel() throws {
+        let out = HarnessProcess.scratchFolder("nokernel")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let image = try cachedImage("arm")
+        let result = try HarnessProcess.run(["run", "--arch", "arm", "--out", out.path,
+                                             "--kernel", "/nonexistent/zImage", "--kbuild", image.kbuildDirectory])
+        #expect(result.exitCode == ExitStatus.usage.rawValue)
+        #expect(errorLine(result).contains("/nonexistent/zImage"))
+        #expect(try HarnessProcess.report(in: out).targets.first?.failedStage == .provision)
+    }
+
+    @Test("a kernel of the wrong arch is refused before booting")
+    func wrongArchKernel() throws {
+        let out = HarnessProcess.scratchFolder("wrongarch")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let x86 = try cachedImage("x86_64")
+        let arm = try cachedImage("arm")
+        let result = try HarnessProcess.run(["run", "--arch", "arm", "--out", out.path,
+                                             "--kernel", x86.kernelImage, "--kbuild", arm.kbuildDirectory])
+        #expect(result.exitCode == ExitStatus.usage.rawValue)
+        #expect(errorLine(result).contains("ARM zImage"))
+    }
+
+    @Test("a --kbuild tree of another release than --kernel is refused (vermagic)")
+    func kbuildMismatch() throws {
+        let out = HarnessProcess.scratchFolder("vermagic")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let x86 = try cachedImage("x86_64")
+        let arm = try cachedImage("arm")
+        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path,
+                                             "--kernel", x86.kernelImage, "--kbuild", arm.kbuildDirectory])
+        #expect(result.exitCode == ExitStatus.usage.rawValue)
+        let line = errorLine(result)
+        #expect(line.contains(x86.kernelRelease) && line.contains(arm.kernelRelease))
+    }
+
+    @Test("a missing emulator names its apt package")
+    func missingQEMU() throws {
+        let out = HarnessProcess.scratchFolder("noqemu")
+        let (path, folder) = try HarnessProcess.pathWithout(["qemu-system-x86_64"])
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: folder) }
+        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path], environment: ["PATH": path])
+        #expect(result.exitCode == ExitStatus.infrastructure.rawValue)
+        #expect(errorLine(result).contains("apt-get install qemu-system-x86"))
+        #expect(try HarnessProcess.report(in: out).targets.first?.failedStage == .boot)
+    }
+
+    @Test("a missing cross compiler names its apt package")
+    func missingCrossCompiler() throws {
+        let out = HarnessProcess.scratchFolder("nogcc")
+        let (path, folder) = try HarnessProcess.pathWithout(["aarch64-linux-gnu-gcc"])
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: folder) }
+        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path], environment: ["PATH": path])
+        #expect(result.exitCode == ExitStatus.infrastructure.rawValue)
+        #expect(errorLine(result).contains("apt-get install gcc-aarch64-linux-gnu"))
+        #expect(try HarnessProcess.report(in: out).targets.first?.failedStage == .build)
+    }
+
+    @Test("an unreachable libvirt is one line that points at the package and the doctor")
+    func libvirtUnreachable() throws {
+        let out = HarnessProcess.scratchFolder("nolibvirt")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path,
+                                             "--connect", "qemu+unix:///system?socket=/nonexistent/libvirt-sock"])
+        #expect(result.exitCode == ExitStatus.infrastructure.rawValue)
+        let line = errorLine(result)
+        #expect(line.contains("libvirt") && line.contains("harness doctor"))
+    }
+
+    @Test("an unwritable --out is refused")
+    func unwritableOut() throws {
+        let result = try HarnessProcess.run(["run", "--arch", "arm", "--out", "/proc/dma-harness-out"])
+        #expect(result.exitCode == ExitStatus.usage.rawValue)
+        #expect(errorLine(result).contains("--out"))
+    }
+
+    @Test("doctor checks the host and probes KVM")
+    func doctor() throws {
+        let result = try HarnessProcess.run(["doctor"])
+        #expect(result.exitCode == 0, "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("KVM"))
+        #expect(result.standardOutput.contains("qemu-system-arm"))
+    }
+}

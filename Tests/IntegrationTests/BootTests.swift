@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import HarnessCore
+
+/// Real guests of every supported arch, booted through libvirt's embedded QEMU driver by the real
+/// `harness` executable. Serialized: the guests share two cores and one libvirt root.
+@Suite("Real boots", .serialized)
+struct BootTests {
+    @Test("all three arches boot, run the suite and report every attribute")
+    func allArches() throws {
+        let out = HarnessProcess.scratchFolder("all")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try HarnessProcess.run(["run", "--arch", "all", "--out", out.path, "--timeout", "600"])
+        // 0 or 1 are both answers about the kernel; anything else is the harness failing.
+        #expect([0, 1].contains(result.exitCode), "stderr: \(result.standardError)")
+
+        let report = try HarnessProcess.report(in: out)
+        #expect(report.schemaVersion == RunReport.currentSchemaVersion)
+        #expect(report.targets.map(\.arch).sorted() == ["arm", "arm64", "x86_64"])
+        #expect(report.run.host.libvirtVersion != nil && report.run.host.qemuVersion != nil)
+        for target in report.targets {
+            #expect(target.boot?.ending == .poweredOff, "\(target.id): \(target.reason ?? "")")
+            #expect(target.ktapComplete, "\(target.id)")
+            #expect([.passed, .failed].contains(target.status), "\(target.id): \(target.reason ?? "")")
+            #expect(Set(target.stages.map(\.stage)) == Set(StageName.allCases), "\(target.id) timed every stage")
+
+            // Provenance is checkable: the cached .deb matches the sha256 the report names.
+            guard case .debian(let packages)? = target.kernel?.provenance else {
+                Issue.record("\(target.id) has no Debian provenance")
+                continue
+            }
+            #expect(packages.contains { $0.name.hasPrefix("linux-image-") })
+            #expect(target.kernel?.moduleVermagic?.hasPrefix(target.kernel!.release + " ") == true)
+
+            // Every attribute was exercised and classed from evidence.
+            #expect(target.attributes.map(\.attribute) == ConformanceClassifier.attributes)
+            for attribute in target.attributes {
+                #expect(attribute.conformance != .untested, "\(target.id) \(attribute.attribute)")
+                #expect(!attribute.evidence.isEmpty, "\(target.id) \(attribute.attribute)")
+            }
+
+            // The device really moved data for every attribute the CPU can read.
+            let edu = try #require(target.suites.first { $0.name == "dma_edu" }, "\(target.id) ran dma_edu")
+            for test in edu.tests where test.status != .skip {
+                #expect(test.observed["roundtrip"] == "1", "\(test.id) on \(target.id)")
+                #expect(Int(test.observed["transfer_ns"] ?? "") ?? 0 > 0)
+            }
+            let discovery = try #require(target.suites.first { $0.name == "dma_discovery" }?.tests.first)
+            #expect(discovery.observed["ops"] != nil && discovery.observed["coherent"] != nil)
+
+            // The evidence stays beside the report.
+            let console = try String(contentsOf: out.appendingPathComponent(target.logs.console ?? "-"), encoding: .utf8)
+            #expect(console.contains("KTAP version 1") && console.contains("dma-harness: suite end"))
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(target.logs.qemu ?? "-").path))
+        }
+        // The table on stdout names every target.
+        for target in report.targets { #expect(result.standardOutput.contains(target.id)) }
+        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
+    }
+
+    @Test("a guest that panics mid-suite is a crashed target with the tests before the panic")
+    func panic() throws {
+        let out = HarnessProcess.scratchFolder("panic")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path,
+                                             "--kernel-arg", "dma_harness.fault=panic_after:5"])
+        #expect(result.exitCode == ExitStatus.failures.rawValue)
+        let target = try #require(try HarnessProcess.report(in: out).targets.first)
+        #expect(target.status == .crashed)
+        #expect(target.boot?.ending == .panicked)
+        #expect(target.findings.contains { $0.kind == .panic })
+        let reported = target.suites.flatMap(\.tests).filter { $0.status != .notRun }.count
+        #expect(reported + target.suites.filter(\.complete).count == 5, "panic_after:5 counts KTAP result lines")
+        #expect(target.suites.flatMap(\.tests).contains { $0.status == .notRun })
+        let console = try String(contentsOf: out.appendingPathComponent("arm64-direct/console.log"), encoding: .utf8)
+        #expect(console.contains("Kernel panic - not syncing"))
+        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
+        #expect(HarnessProcess.leftoverTemporaryFiles(of: result.pid).isEmpty)
+    }
+
+    @Test("a guest that hangs is stopped at the timeout and reported")
+    func hang() throws {
+        let out = HarnessProcess.scratchFolder("hang")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path, "--timeout", "20",
+                                             "--kernel-arg", "dma_harness.hang=1"])
+        #expect(result.exitCode == ExitStatus.failures.rawValue)
+        let target = try #require(try HarnessProcess.report(in: out).targets.first)
+        #expect(target.status == .timedOut)
+        #expect(target.reason?.contains("hung") == true)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("arm64-direct/console.log").path))
+        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
+    }
+
+    @Test("Ctrl-C during boot keeps the partial report and leaves no QEMU behind")
+    func interrupt() throws {
+        let out = HarnessProcess.scratchFolder("sigint")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let console = out.appendingPathComponent("x86_64-direct/console.log")
+        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path]) { process in
+            // Interrupt once the guest is writing its console, i.e. mid-boot.
+            let deadline = Date().addingTimeInterval(300)
+            while Date() < deadline, process.isRunning,
+                  ((try? FileManager.default.attributesOfItem(atPath: console.path)[.size] as? Int) ?? 0) < 200 {
+                usleep(20_000)
+            }
+            kill(process.processIdentifier, SIGINT)
+        }
+        #expect(result.exitCode == ExitStatus.interrupted.rawValue, "stderr: \(result.standardError)")
+        let report = try HarnessProcess.report(in: out)
+        #expect(report.run.interruption != nil)
+        #expect(report.targets.first?.status == .interrupted)
+        #expect(FileManager.default.fileExists(atPath: console.path))
+        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
+        #expect(HarnessProcess.leftoverTemporaryFiles(of: result.pid).isEmpty)
+    }
+}

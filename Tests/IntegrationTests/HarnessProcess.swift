@@ -1,0 +1,92 @@
+import Foundation
+@testable import HarnessCore
+
+/// Runs the built `harness` executable as a user would, and inspects what it leaves behind.
+struct HarnessProcess {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The executable `swift test` built beside the tests.
+    static var executable: URL {
+        let candidates = [".build/debug/harness", ".build/release/harness"].map { packageRoot.appendingPathComponent($0) }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    struct Result {
+        var exitCode: Int32
+        var standardOutput: String
+        var standardError: String
+        var pid: Int32
+    }
+
+    /// Runs `harness arguments...`; `onStart` gets the process while it runs (to send it a signal).
+    static func run(_ arguments: [String], environment: [String: String] = [:],
+                    onStart: ((Process) -> Void)? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errData = LockedData()
+        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        onStart?(process)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errData.isSet { usleep(1000) }
+        return Result(exitCode: process.terminationStatus,
+                      standardOutput: String(decoding: outData, as: UTF8.self),
+                      standardError: String(decoding: errData.get(), as: UTF8.self),
+                      pid: process.processIdentifier)
+    }
+
+    /// A fresh output folder, removed by the caller.
+    static func scratchFolder(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("harness-it-\(name)-\(UUID().uuidString)")
+    }
+
+    static func report(in folder: URL) throws -> RunReport {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(RunReport.self, from: Data(contentsOf: folder.appendingPathComponent("report.json")))
+    }
+
+    /// QEMU processes still running for domains that harness process `pid` created.
+    static func leftoverQEMU(of pid: Int32) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { entry in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            let commandLine = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            return commandLine.contains("guest=\(HostConnection.domainPrefix)\(pid)-") ? commandLine : nil
+        }
+    }
+
+    /// Temporary files the harness process `pid` made and did not remove.
+    static func leftoverTemporaryFiles(of pid: Int32) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
+        return entries.filter { $0.hasPrefix("dma-harness-") && $0.contains("-\(pid)") }
+    }
+
+    /// A PATH holding every tool of /usr/bin except `hidden`, to play a host without that package.
+    static func pathWithout(_ hidden: Set<String>) throws -> (path: String, folder: URL) {
+        let folder = scratchFolder("path")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for tool in try FileManager.default.contentsOfDirectory(atPath: "/usr/bin") where !hidden.contains(tool) {
+            try? FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent(tool).path,
+                                                        withDestinationPath: "/usr/bin/\(tool)")
+        }
+        return ("\(folder.path):/usr/sbin", folder)
+    }
+}
+
+final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data: Data?
+    func set(_ value: Data) { lock.withLock { data = value } }
+    func get() -> Data { lock.withLock { data ?? Data() } }
+    var isSet: Bool { lock.withLock { data != nil } }
+}
