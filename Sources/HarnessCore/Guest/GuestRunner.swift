@@ -93,6 +93,7 @@ public struct GuestRunner: Sendable {
         // The stop event can overtake the console's last bytes: let the stream drain before judging.
         _ = consoleEnded.wait(until: Date().addingTimeInterval(2))
         let (ending, detail) = judge(stop, recorder: recorder, cancelled: cancellation.isCancelled)
+        connection.collectQEMULog(domainName: spec.domainName, into: outDirectory)
         logger.debug("\(target.id): \(ending.rawValue) after \(String(format: "%.1f", seconds)) s (\(detail))")
         return BootOutcome(
             ending: ending, detail: detail, guestSeconds: seconds, consoleLog: consoleLog,

@@ -65,6 +65,7 @@ public final class HostConnection: @unchecked Sendable {
         guard let root = embeddedRoot else { return }
         let source = root.appendingPathComponent("log/qemu/\(domainName).log")
         let destination = folder.appendingPathComponent("qemu.log")
+        guard FileManager.default.fileExists(atPath: source.path) else { return }
         try? FileManager.default.removeItem(at: destination)
         try? FileManager.default.copyItem(at: source, to: destination)
         try? FileManager.default.removeItem(at: source)
