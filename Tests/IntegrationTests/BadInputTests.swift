@@ -3,7 +3,8 @@ import Testing
 @testable import HarnessCore
 
 /// Each bad input gets one line on stderr naming the problem and the fix, and a documented exit code.
-@Suite("Bad input and missing pieces", .serialized)
+extension Integration {
+@Suite("Bad input and missing pieces")
 struct BadInputTests {
     /// The one line the CLI prints for an error.
     func errorLine(_ result: HarnessProcess.Result) -> String {
@@ -111,4 +112,5 @@ struct BadInputTests {
         #expect(result.standardOutput.contains("KVM"))
         #expect(result.standardOutput.contains("qemu-system-arm"))
     }
+}
 }

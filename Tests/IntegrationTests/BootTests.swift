@@ -2,9 +2,14 @@ import Foundation
 import Testing
 @testable import HarnessCore
 
-/// Real guests of every supported arch, booted through libvirt's embedded QEMU driver by the real
-/// `harness` executable. Serialized: the guests share two cores and one libvirt root.
-@Suite("Real boots", .serialized)
+/// Everything that runs the real `harness` executable. Serialized as a whole: the guests share the
+/// host's cores and one libvirt root.
+@Suite("Integration", .serialized)
+struct Integration {}
+
+extension Integration {
+/// Real guests of every supported arch, booted through libvirt's embedded QEMU driver.
+@Suite("Real boots")
 struct BootTests {
     @Test("all three arches boot, run the suite and report every attribute")
     func allArches() throws {
@@ -114,4 +119,5 @@ struct BootTests {
         #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
         #expect(HarnessProcess.leftoverTemporaryFiles(of: result.pid).isEmpty)
     }
+}
 }

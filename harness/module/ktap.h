@@ -3,7 +3,7 @@
  * KTAP version 1 output for dma_harness.
  *
  * Debian's kernels have no KUnit, so the module prints KTAP itself. The
- * exact shape the host parses is docs/guest-protocol.md: one top-level test
+ * exact shape the host parses is harness/PROTOCOL.md: one top-level test
  * per suite, each suite a subtest indented by four spaces, and every
  * measured value in a "# <test>: key=value ..." line printed before the
  * result line of the test it belongs to.

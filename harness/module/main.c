@@ -3,7 +3,7 @@
  * dma_harness: checks, on the running kernel, whether dma_alloc_attrs()
  * keeps the promises of Documentation/core-api/dma-api*.rst, using QEMU's
  * edu device as the DMA master. Results go to the console as KTAP version 1
- * (docs/guest-protocol.md in the dma-harness repository); the host reads
+ * (harness/PROTOCOL.md in the dma-harness repository); the host reads
  * them back from the raw console.
  *
  * Everything runs once, synchronously, while the module loads: the init

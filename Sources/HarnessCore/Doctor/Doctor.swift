@@ -71,7 +71,7 @@ public enum Doctor {
         }
         let start = Date()
         let outcome = try? Subprocess.run("timeout", [
-            "10", "qemu-system-x86_64", "-accel", "kvm", "-display", "none", "-serial", "stdio", "-monitor", "none",
+            "--kill-after=2", "10", "qemu-system-x86_64", "-accel", "kvm", "-display", "none", "-serial", "stdio", "-monitor", "none",
             "-drive", "file=\(image.path),format=raw,if=floppy", "-boot", "a",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         ])
@@ -83,7 +83,7 @@ public enum Doctor {
                                    required: false)
             }
             let boot = try? Subprocess.run("timeout", [
-                "15", "qemu-system-x86_64", "-accel", "kvm", "-display", "none", "-serial", "stdio", "-monitor", "none",
+                "--kill-after=2", "15", "qemu-system-x86_64", "-accel", "kvm", "-display", "none", "-serial", "stdio", "-monitor", "none",
                 "-m", "256", "-no-reboot", "-kernel", kernel, "-append", "console=ttyS0 panic=-1",
             ])
             if boot?.standardOutput.contains("Linux version") == true {

@@ -52,12 +52,14 @@ public struct GuestRunner: Sendable {
         }
         let consoleLog = outDirectory.appendingPathComponent("console.log")
         var spec = spec
-        // A local driver lets QEMU write the console file itself; a remote one only streams it.
-        if connection.embeddedRoot != nil { spec.consoleLogFile = consoleLog.path }
+        // A local driver has QEMU write the console file itself, complete and live, and the boot
+        // follows that file; only a remote driver needs libvirt's console stream.
+        let followsFile = connection.embeddedRoot != nil
+        if followsFile { spec.consoleLogFile = consoleLog.path }
         let xml = DomainXML.make(target: target, boot: spec, emulator: emulator)
         let domainXML = outDirectory.appendingPathComponent("domain.xml")
         try xml.write(to: domainXML, atomically: true, encoding: .utf8)
-        let recorder = try ConsoleRecorder(file: spec.consoleLogFile == nil ? consoleLog : nil)
+        let recorder = try ConsoleRecorder(file: followsFile ? nil : consoleLog)
         defer { recorder.close() }
 
         let stopped = StopSignal()
@@ -70,28 +72,36 @@ public struct GuestRunner: Sendable {
         } catch let error as LibvirtError {
             throw HarnessError.infrastructure("libvirt could not start \(target.id): \(error.message)")
         }
-        // Cancellation (Ctrl-C) destroys the domain at once, from the signal's thread.
-        cancellation.onCancel { try? domain.destroy() }
+        // libvirt 9.0 deadlocks when a console stream is aborted while the domain's character
+        // devices are being freed, so the stream (if any) is always closed before the destroy,
+        // on the boot's own thread; cancellation is polled, never acted on from the signal thread.
+        var console: ConsoleStream?
+        let consoleEnded = StopSignal()
         defer {
+            console?.close()
             try? domain.destroy()
             connection.collectQEMULog(domainName: spec.domainName, into: outDirectory)
         }
-
-        let console = try domain.openConsole()
-        let consoleEnded = StopSignal()
-        console.startReading(onData: { recorder.append($0) }, onEnd: { error in
-            consoleEnded.raise(error.map { "\($0)" } ?? "end of stream")
-        })
-        defer { console.close() }
+        if !followsFile {
+            console = try domain.openConsole()
+            console?.startReading(onData: { recorder.append($0) }, onEnd: { error in
+                consoleEnded.raise(error.map { "\($0)" } ?? "end of stream")
+            })
+        }
+        let follower = followsFile ? FileFollower(file: consoleLog) : nil
 
         let start = Date()
         try domain.resume()
         let stop = wait(until: start.addingTimeInterval(timeout), stopped: stopped, recorder: recorder,
-                        cancellation: cancellation)
+                        follower: follower, cancellation: cancellation)
         let seconds = Date().timeIntervalSince(start)
+        if let console {
+            // The stop event can overtake the stream's last bytes: let it drain before judging.
+            if case .domainStopped = stop { _ = consoleEnded.wait(until: Date().addingTimeInterval(2)) }
+            console.close()
+        }
         try? domain.destroy()
-        // The stop event can overtake the console's last bytes: let the stream drain before judging.
-        _ = consoleEnded.wait(until: Date().addingTimeInterval(2))
+        follower.map { recorder.append($0.readNewBytes()) }
         let (ending, detail) = judge(stop, recorder: recorder, cancelled: cancellation.isCancelled)
         connection.collectQEMULog(domainName: spec.domainName, into: outDirectory)
         logger.debug("\(target.id): \(ending.rawValue) after \(String(format: "%.1f", seconds)) s (\(detail))")
@@ -106,9 +116,11 @@ public struct GuestRunner: Sendable {
     }
 
     private func wait(
-        until deadline: Date, stopped: StopSignal, recorder: ConsoleRecorder, cancellation: Cancellation
+        until deadline: Date, stopped: StopSignal, recorder: ConsoleRecorder, follower: FileFollower?,
+        cancellation: Cancellation
     ) -> Stop {
         while true {
+            if let follower { recorder.append(follower.readNewBytes()) }
             if let reason = stopped.wait(until: Date().addingTimeInterval(0.05)) { return .domainStopped(reason) }
             if cancellation.isCancelled { return .cancelled }
             if let panic = recorder.panicTime, Date().timeIntervalSince(panic) > Self.panicGrace { return .panicGraceOver }
@@ -155,4 +167,20 @@ final class StopSignal: @unchecked Sendable {
         }
         return reason
     }
+}
+
+/// Reads what has been appended to a file since the last call (QEMU's console log, as it grows).
+final class FileFollower {
+    private let file: URL
+    private var handle: FileHandle?
+
+    init(file: URL) { self.file = file }
+
+    func readNewBytes() -> [UInt8] {
+        if handle == nil { handle = FileHandle(forReadingAtPath: file.path) }
+        guard let handle, let data = try? handle.readToEnd() else { return [] }
+        return [UInt8](data)
+    }
+
+    deinit { try? handle?.close() }
 }

@@ -14,9 +14,65 @@ public final class HostConnection: @unchecked Sendable {
     /// Domains this tool creates are named `dmah-<pid>-<target>`, so stale ones are recognisable.
     public static let domainPrefix = "dmah-"
 
-    /// The default URI for a cache folder.
-    public static func embeddedURI(cacheRoot: URL) -> String {
-        "qemu:///embed?root=\(cacheRoot.appendingPathComponent("libvirt").path)"
+    /// The embedded driver's URI for a root folder.
+    public static func embeddedURI(root: URL) -> String {
+        "qemu:///embed?root=\(root.path)"
+    }
+
+    /// The connection for a run: `connectURI` when given, else the embedded driver under the cache.
+    /// The embedded root admits one process at a time; a concurrent run gets a private root of its
+    /// own, seeded with the shared root's QEMU capabilities so it skips the slow probe, and removed
+    /// when the connection closes.
+    public static func open(connectURI: String?, cacheRoot: URL, logger: Logger) throws -> HostConnection {
+        if let connectURI { return try HostConnection(uri: connectURI, logger: logger) }
+        let shared = cacheRoot.appendingPathComponent("libvirt")
+        removeAbandonedPrivateRoots(in: cacheRoot)
+        // A process can open one embedded root only, even after a failed attempt: decide first.
+        guard isInUse(root: shared) else { return try HostConnection(uri: embeddedURI(root: shared), logger: logger) }
+        let privateRoot = cacheRoot.appendingPathComponent("\(privateRootPrefix)\(getpid())")
+        logger.info("another run holds \(shared.path); using \(privateRoot.path) for this one")
+        let capabilities = "cache/qemu/capabilities"
+        try? FileManager.default.createDirectory(
+            at: privateRoot.appendingPathComponent(capabilities).deletingLastPathComponent(),
+            withIntermediateDirectories: true)
+        try? FileManager.default.copyItem(at: shared.appendingPathComponent(capabilities),
+                                          to: privateRoot.appendingPathComponent(capabilities))
+        let connection = try HostConnection(uri: embeddedURI(root: privateRoot), logger: logger)
+        connection.removeRootOnClose = true
+        return connection
+    }
+
+    /// Whether another process holds the embedded driver's pid-file lock on `root` (libvirt takes a
+    /// POSIX write lock on `run/qemu/driver.pid` for as long as the driver is open).
+    static func isInUse(root: URL) -> Bool {
+        let pidFile = root.appendingPathComponent("run/qemu/driver.pid").path
+        let descriptor = Glibc.open(pidFile, O_RDWR)
+        guard descriptor >= 0 else { return false }
+        defer { Glibc.close(descriptor) }
+        var query = flock()
+        query.l_type = Int16(F_WRLCK)
+        query.l_whence = Int16(SEEK_SET)
+        guard fcntl(descriptor, F_GETLK, &query) == 0 else { return false }
+        return query.l_type != Int16(F_UNLCK)
+    }
+
+    static let privateRootPrefix = "libvirt-run-"
+    private var removeRootOnClose = false
+
+    /// Closes the connection; a private root goes with it.
+    public func close() {
+        lifecycleRegistration?.cancel()
+        libvirt.close()
+        if removeRootOnClose, let embeddedRoot { try? FileManager.default.removeItem(at: embeddedRoot) }
+    }
+
+    /// Private roots whose process is gone (killed before it could clean up).
+    private static func removeAbandonedPrivateRoots(in cacheRoot: URL) {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: cacheRoot.path)) ?? []
+        for entry in entries where entry.hasPrefix(privateRootPrefix) {
+            guard let pid = Int32(entry.dropFirst(privateRootPrefix.count)), kill(pid, 0) != 0 else { continue }
+            try? FileManager.default.removeItem(at: cacheRoot.appendingPathComponent(entry))
+        }
     }
 
     public init(uri: String, logger: Logger) throws {
@@ -32,7 +88,7 @@ public final class HostConnection: @unchecked Sendable {
             libvirt = try Connection(uri: uri)
         } catch let error as LibvirtError {
             throw HarnessError.infrastructure(
-                "cannot connect to libvirt at \(uri): \(error.message) (is libvirt-daemon-driver-qemu installed? `harness doctor` checks)")
+                "cannot connect to libvirt at \(uri): \(error.message) (is libvirt-daemon-driver-qemu installed? `harness doctor` checks the host)")
         }
         destroyStaleDomains(logger: logger)
         // libvirt tracks one lifecycle callback per connection and domain filter, so one

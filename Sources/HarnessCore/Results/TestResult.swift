@@ -25,7 +25,7 @@ public struct TestResult: Codable, Sendable, Equatable {
     /// Other console lines that arrived while the test ran (kernel warnings among them).
     public var log: [String]
 
-    /// The keys the guest uses for parameters; every other key is an observation (docs/guest-protocol.md).
+    /// The keys the guest uses for parameters; every other key is an observation (harness/PROTOCOL.md).
     public static let parameterKeys: Set<String> = ["attrs", "size", "gfp", "mask_bits", "offset", "direction", "loops", "threads"]
 
     /// The DMA attributes this test used, `[]` for none.

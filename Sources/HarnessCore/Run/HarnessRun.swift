@@ -38,12 +38,12 @@ public final class HarnessRun: @unchecked Sendable {
                                              kernel: options.kernel, catalog: catalog)
         let planSeconds = Date().timeIntervalSince(planStart)
         try Self.prepareOutput(options.outDirectory)
-        let uri = options.connectURI ?? HostConnection.embeddedURI(cacheRoot: options.cacheRoot)
-        report.run.libvirtURI = uri
+        report.run.libvirtURI = options.connectURI ?? HostConnection.embeddedURI(
+            root: options.cacheRoot.appendingPathComponent("libvirt"))
         report.run.host.qemuVersion = Self.qemuVersion(targets.first?.profile.qemuBinary)
         try writeReport()
 
-        let pipeline = TargetPipeline(options: options, layout: layout, connection: { try self.sharedConnection(uri: uri) },
+        let pipeline = TargetPipeline(options: options, layout: layout, connection: { try self.sharedConnection() },
                                       cancellation: cancellation, logger: logger)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, options.jobs)
@@ -64,16 +64,17 @@ public final class HarnessRun: @unchecked Sendable {
             if let version = try? connection?.libvirt.libvirtVersion() { report.run.host.libvirtVersion = version }
         }
         try writeReport()
-        lock.withLock { connection?.libvirt.close() }
+        lock.withLock { connection?.close() }
         return (report, Self.exitStatus(for: report, cancelled: cancellation.isCancelled))
     }
 
     /// One connection for the whole run, opened by the first target that boots.
-    private func sharedConnection(uri: String) throws -> HostConnection {
+    private func sharedConnection() throws -> HostConnection {
         try lock.withLock {
             if let connection { return connection }
-            let opened = try HostConnection(uri: uri, logger: logger)
+            let opened = try HostConnection.open(connectURI: options.connectURI, cacheRoot: options.cacheRoot, logger: logger)
             connection = opened
+            report.run.libvirtURI = opened.uri
             report.run.host.libvirtVersion = try? opened.libvirt.libvirtVersion()
             return opened
         }
