@@ -14,7 +14,7 @@ struct ConformanceTests {
     func rules() {
         let baseline = [test("none_4096", attrs: "none", ["ok": "1", "mapping": "linear", "contiguous": "1"])]
         let tests = baseline + [
-            test("nkm", attrs: "NO_KERNEL_MAPPING", ["ok": "1", "mapping": "cookie"]),
+            test("nkm", attrs: "NO_KERNEL_MAPPING", ["ok": "1", "mapping": "cookie", "cookie_is_buffer": "0"]),
             test("wc", attrs: "WRITE_COMBINE", ["ok": "1", "mapping": "linear"]),
             test("fc", attrs: "FORCE_CONTIGUOUS", ["ok": "0"]),
             test("sp", attrs: "ALLOC_SINGLE_PAGES", status: .fail, ["ok": "1", "reason": "not_zeroed"]),
@@ -28,6 +28,31 @@ struct ConformanceTests {
         #expect(classes["ALLOC_SINGLE_PAGES"]?.evidence == ["dma_alloc.sp"])
         #expect(classes["PRIVILEGED"]?.conformance == .untested)
         #expect(classes.count == ConformanceClassifier.attributes.count)
+    }
+
+    @Test("NO_KERNEL_MAPPING needs evidence that the pointer is not the buffer's mapping")
+    func noKernelMappingEvidence() {
+        let base = test("none_4096", attrs: "none", ["ok": "1", "mapping": "linear"])
+        func nkm(_ observed: [String: String]) -> ConformanceClass? {
+            ConformanceClassifier.classify(tests: [base, test("nkm", attrs: "NO_KERNEL_MAPPING", observed)])
+                .first { $0.attribute == "NO_KERNEL_MAPPING" }?.conformance
+        }
+        #expect(nkm(["ok": "1", "mapping": "cookie"]) == .ignored, "no comparison made: no evidence of the effect")
+        #expect(nkm(["ok": "1", "mapping": "cookie", "cookie_is_buffer": "1"]) == .ignored)
+        #expect(nkm(["ok": "1", "mapping": "cookie", "cookie_is_buffer": "0"]) == .honored)
+    }
+
+    @Test("FORCE_CONTIGUOUS is judged on the tests that measured contiguity")
+    func forceContiguousBehindAnIOMMU() {
+        let tests = [
+            test("none_65536", attrs: "none", ["ok": "1", "contiguous": "0"]),
+            test("fc_65536", attrs: "FORCE_CONTIGUOUS", ["ok": "1", "contiguous": "1"]),
+            TestResult(id: "dma_edu.fc_roundtrip", suite: "dma_edu", name: "fc_roundtrip", number: 1, status: .pass,
+                       directive: nil, parameters: ["attrs": "FORCE_CONTIGUOUS"], observed: ["ok": "1", "roundtrip": "1"], log: []),
+        ]
+        let fc = ConformanceClassifier.classify(tests: tests).first { $0.attribute == "FORCE_CONTIGUOUS" }
+        #expect(fc?.conformance == .honored)
+        #expect(fc?.evidence == ["dma_alloc.fc_65536"])
     }
 
     @Test("a remapped write-combine buffer counts as its effect")

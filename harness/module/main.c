@@ -24,6 +24,15 @@ MODULE_PARM_DESC(edu_dma_bits,
 		 "DMA mask width of the edu device as QEMU was configured (its dma_mask property); set with dma_set_mask_and_coherent() (default 32)");
 
 /*
+ * Which of the host's variants booted this guest (direct, iommu, ...). The
+ * host passes it so that the KTAP output says what it was measured under;
+ * the facts themselves (ops path, coherency) are always measured.
+ */
+static char *variant = "direct";
+module_param(variant, charp, 0444);
+MODULE_PARM_DESC(variant, "The host's variant name for this boot (default: direct)");
+
+/*
  * Fault injection, for the harness's own tests only. "panic_after:N" makes
  * the module call panic() right after it printed its Nth KTAP result line
  * (suite results count too), so that the host can be tested against a real
@@ -66,6 +75,7 @@ static void dh_run_all(struct dh_ctx *ctx)
 
 	dh_ran = true;
 	ktap_header(ARRAY_SIZE(dh_suites));
+	pr_info("# dma_harness: variant=%s\n", variant);
 	dh_parse_fault();
 	for (i = 0; i < ARRAY_SIZE(dh_suites); i++) {
 		const struct dh_suite *suite = &dh_suites[i];

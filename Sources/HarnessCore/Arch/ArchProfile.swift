@@ -56,6 +56,10 @@ public struct ArchProfile: Codable, Sendable, Equatable {
         public var machineOptions: [String]?
         /// Extra kernel command line words the variant needs (e.g. `intel_iommu=on`).
         public var kernelArguments: [String]?
+        /// The libvirt `<iommu model=...>` the variant adds (`intel`, `smmuv3`).
+        public var iommu: String?
+        /// What a reader of the report should know about this arch in this variant.
+        public var note: String?
     }
 }
 

@@ -12,17 +12,22 @@ public struct Target: Sendable {
     public var profile: ArchProfile
     public var variant: String
     public var kernel: KernelChoice
+    /// Set when the arch cannot run the variant: the target is reported, with this reason, not booted.
+    public var unsupportedReason: String? = nil
 
     /// `arm-direct`: the target's folder name under `--out` and its id in the report.
     public var id: String { "\(profile.name)-\(variant)" }
 
     /// The edu device's DMA mask width; the driver is told the same number (one source of truth).
     public var eduDMABits: Int { 32 }
+
+    /// The guest driver's parameters for this target (written to the initramfs, read by the init).
+    public var moduleArguments: [String] { ["edu_dma_bits=\(eduDMABits)", "variant=\(variant)"] }
 }
 
 /// The plan stage: expands `--arch` and `--variant` into targets, refusing what cannot be run.
 public enum TargetPlanner {
-    public static let knownVariants = ["direct"]
+    public static let knownVariants = ["direct", "iommu"]
 
     public static func plan(
         arches: [String], variants: [String], kernel: KernelChoice, catalog: ArchCatalog
@@ -37,12 +42,15 @@ public enum TargetPlanner {
         }
         var targets: [Target] = []
         for profile in profiles {
-            for variant in requested where profile.variants[variant] != nil {
-                targets.append(Target(profile: profile, variant: variant, kernel: kernel))
+            for variant in requested {
+                var target = Target(profile: profile, variant: variant, kernel: kernel)
+                if let support = profile.variants[variant] {
+                    target.unsupportedReason = support.unsupported
+                } else {
+                    target.unsupportedReason = "profile \(profile.name) does not describe variant \(variant)"
+                }
+                targets.append(target)
             }
-        }
-        guard !targets.isEmpty else {
-            throw HarnessError.usage("no arch among \(profiles.map(\.name)) supports variant(s) \(requested)")
         }
         return targets
     }

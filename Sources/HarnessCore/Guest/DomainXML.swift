@@ -38,9 +38,10 @@ public enum DomainXML {
           </os>
 
         """
-        if !profile.features.isEmpty {
-            xml += "  <features>" + profile.features.map { "<\(escapeName($0))/>" }.joined() + "</features>\n"
-        }
+        var features = profile.features.map { "<\(escapeName($0))/>" }
+        // VT-d's interrupt remapping needs QEMU's own IOAPIC (a split irqchip).
+        if variant?.iommu == "intel" { features.append("<ioapic driver='qemu'/>") }
+        if !features.isEmpty { xml += "  <features>" + features.joined() + "</features>\n" }
         xml += """
           <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>\(escape(profile.cpu))</model></cpu>
           <clock offset='utc'/>
@@ -53,6 +54,7 @@ public enum DomainXML {
             <serial type='pty'>\(boot.consoleLogFile.map { "<log file='\(escape($0))' append='off'/>" } ?? "")<target port='0'/></serial>
             <console type='pty'><target type='serial' port='0'/></console>
             <memballoon model='none'/>
+        \(iommuElement(variant?.iommu))
           </devices>
           <qemu:commandline>
 
@@ -60,6 +62,15 @@ public enum DomainXML {
         for argument in qemuArguments { xml += "    <qemu:arg value='\(escape(argument))'/>\n" }
         xml += "  </qemu:commandline>\n</domain>\n"
         return xml
+    }
+
+    /// libvirt's element for the variant's IOMMU (placed before `edu`, which QEMU then puts behind it).
+    static func iommuElement(_ model: String?) -> String {
+        switch model {
+        case nil: return ""
+        case "intel": return "<iommu model='intel'><driver intremap='on'/></iommu>"
+        case let other?: return "<iommu model='\(escape(other))'/>"
+        }
     }
 
     /// Escapes text for an XML attribute or element body.

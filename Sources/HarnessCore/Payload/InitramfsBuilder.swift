@@ -13,14 +13,14 @@ public struct InitramfsBuilder: Sendable {
 
     /// Writes (or reuses) the initramfs for these inputs and returns its path.
     public func build(
-        module: BuiltModule, image: GuestImage, profile: ArchProfile, moduleArguments: [String]
+        module: BuiltModule, helper: URL?, image: GuestImage, profile: ArchProfile, moduleArguments: [String]
     ) throws -> (URL, fromCache: Bool) {
         guard FileManager.default.fileExists(atPath: layout.initScript.path) else {
             throw HarnessError.usage("guest init script missing: expected \(layout.initScript.path)")
         }
         let arguments = moduleArguments.joined(separator: " ") + "\n"
         let key = try InputKey.digest(
-            files: [layout.initScript, module.moduleFile, URL(fileURLWithPath: image.busybox)],
+            files: [layout.initScript, module.moduleFile, URL(fileURLWithPath: image.busybox)] + (helper.map { [$0] } ?? []),
             facts: [profile.name, arguments])
         let file = cacheRoot.appendingPathComponent("builds/\(profile.name)/initramfs-\(key.prefix(16)).cpio")
         if FileManager.default.fileExists(atPath: file.path) { return (file, true) }
@@ -35,6 +35,9 @@ public struct InitramfsBuilder: Sendable {
                           executable: true))
         archive.add(.symlink(path: "bin/sh", target: "busybox"))
         archive.add(.file(path: "init", contents: try Data(contentsOf: layout.initScript), executable: true))
+        if let helper {
+            archive.add(.file(path: "bin/dma-harness-helper", contents: try Data(contentsOf: helper), executable: true))
+        }
         archive.add(.file(path: "dma_harness.ko", contents: try Data(contentsOf: module.moduleFile), executable: false))
         archive.add(.file(path: "etc/dma-harness/insmod-args", contents: Data(arguments.utf8), executable: false))
 

@@ -74,13 +74,17 @@ public enum ConformanceClassifier {
     static func effect(of attribute: String, on tests: [TestResult], baseline: [TestResult]) -> (String, [TestResult])? {
         switch attribute {
         case "NO_KERNEL_MAPPING":
-            let cookies = tests.filter { $0.observed["mapping"] == "cookie" }
-            return cookies.isEmpty ? nil : ("returned an opaque cookie instead of a kernel mapping", cookies)
+            // The guest compares the returned pointer with the buffer's own linear address without
+            // dereferencing it; a pointer that is not a mapping of the buffer is the documented effect.
+            let judged = tests.filter { $0.observed["cookie_is_buffer"] != nil }
+            let cookies = judged.filter { $0.observed["cookie_is_buffer"] == "0" }
+            return !cookies.isEmpty && cookies.count == judged.count
+                ? ("returned a cookie that is not a kernel mapping of the buffer", cookies) : nil
         case "FORCE_CONTIGUOUS":
-            let contiguous = tests.filter { $0.observed["contiguous"] == "1" }
+            let measured = tests.filter { $0.observed["contiguous"] != nil }
             let baselineScattered = baseline.contains { $0.observed["contiguous"] == "0" }
-            return baselineScattered && contiguous.count == tests.count && !tests.isEmpty
-                ? ("physically contiguous where the baseline was not", contiguous) : nil
+            return baselineScattered && !measured.isEmpty && measured.allSatisfy({ $0.observed["contiguous"] == "1" })
+                ? ("physically contiguous where the baseline was not", measured) : nil
         case "ALLOC_SINGLE_PAGES":
             let scattered = tests.filter { $0.observed["contiguous"] == "0" }
             return scattered.isEmpty ? nil : ("built from separate pages", scattered)

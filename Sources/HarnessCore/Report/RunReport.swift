@@ -45,6 +45,8 @@ public enum TargetStatus: String, Codable, Sendable {
     case error
     /// The user interrupted the run.
     case interrupted
+    /// The arch cannot run this variant; `reason` says why. Not booted, not a failure.
+    case unsupported
 }
 
 /// One target's part of the report.
@@ -58,6 +60,8 @@ public struct TargetReport: Codable, Sendable {
     public var status: TargetStatus
     /// The stage that stopped the target, if one did.
     public var failedStage: StageName?
+    /// The profile's note on this arch in this variant, if any.
+    public var note: String?
     /// For `error` targets: whether the input (`usage`) or the host (`infrastructure`) was at fault.
     public var errorKind: ErrorKind?
     /// One line saying why the target is not `passed`.

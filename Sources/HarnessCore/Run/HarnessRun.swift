@@ -96,7 +96,7 @@ public final class HarnessRun: @unchecked Sendable {
         let errors = report.targets.compactMap(\.errorKind)
         if errors.contains(.usage) { return .usage }
         if errors.contains(.infrastructure) { return .infrastructure }
-        if report.targets.contains(where: { $0.status != .passed }) { return .failures }
+        if report.targets.contains(where: { ![.passed, .unsupported].contains($0.status) }) { return .failures }
         return .passed
     }
 

@@ -19,9 +19,16 @@ struct TargetPipeline {
         var stages = [StageRecord(stage: .plan, status: .ok, seconds: planSeconds, detail: nil)]
         var report = TargetReport(
             id: target.id, arch: target.profile.name, variant: target.variant, machine: target.profile.machine,
-            cpu: target.profile.cpu, kernel: nil, status: .error, failedStage: nil, errorKind: nil, reason: nil, stages: [],
+            cpu: target.profile.cpu, kernel: nil, status: .error, failedStage: nil,
+            note: target.profile.variants[target.variant]?.note, errorKind: nil, reason: nil, stages: [],
             boot: nil, ktapComplete: false, suites: [], attributes: [], findings: [],
             summary: TestCounts(tests: []), logs: LogPaths())
+        if let why = target.unsupportedReason {
+            report.status = .unsupported
+            report.reason = why
+            report.stages = stages
+            return report
+        }
         do {
             try? FileManager.default.removeItem(at: folder)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -49,10 +56,12 @@ struct TargetPipeline {
             let (module, initramfs): (BuiltModule, URL) = try timedStage(.build, into: &stages) {
                 let module = try ModuleBuilder(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
                     .build(for: image, profile: target.profile)
+                let helper = try HelperBuilder(cacheRoot: options.cacheRoot, layout: layout).build(profile: target.profile)
                 let (initramfs, cached) = try InitramfsBuilder(cacheRoot: options.cacheRoot, layout: layout)
-                    .build(module: module, image: image, profile: target.profile,
-                           moduleArguments: ["edu_dma_bits=\(target.eduDMABits)"])
-                return ((module, initramfs), module.fromCache && cached ? "cached" : "built")
+                    .build(module: module, helper: helper?.0, image: image, profile: target.profile,
+                           moduleArguments: target.moduleArguments)
+                let allCached = module.fromCache && cached && (helper?.fromCache ?? true)
+                return ((module, initramfs), allCached ? "cached" : "built")
             }
             report.kernel?.moduleVermagic = module.vermagic
             if FileManager.default.fileExists(atPath: module.buildLog.path) {
