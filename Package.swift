@@ -20,6 +20,8 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
         ),
+        // The few Linux calls Swift cannot import (variadic prctl).
+        .target(name: "CSystemShims"),
         // Swift wrapper over libvirt: connection, domain, console stream, event loop. No C type in its API.
         .target(
             name: "Libvirt",
@@ -30,6 +32,7 @@ let package = Package(
             name: "HarnessCore",
             dependencies: [
                 "Libvirt",
+                "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

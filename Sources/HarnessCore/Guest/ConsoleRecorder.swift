@@ -6,7 +6,7 @@ final class ConsoleRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private let handle: FileHandle?
     private var partialLine: [UInt8] = []
-    private var sawSuiteEnd = false
+    private var suiteEndSeenAt: Date?
     private var panicSeenAt: Date?
     private var byteCount = 0
 
@@ -35,13 +35,14 @@ final class ConsoleRecorder: @unchecked Sendable {
             while let newline = partialLine.firstIndex(of: 0x0A) {
                 let line = ConsoleText.stripPrintkPrefix(String(decoding: partialLine[..<newline], as: UTF8.self))
                 partialLine.removeSubrange(...newline)
-                if line.hasPrefix(Self.suiteEndMarker) { sawSuiteEnd = true }
+                if line.hasPrefix(Self.suiteEndMarker), suiteEndSeenAt == nil { suiteEndSeenAt = Date() }
                 if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
             }
         }
     }
 
-    var suiteEnded: Bool { lock.withLock { sawSuiteEnd } }
+    var suiteEnded: Bool { lock.withLock { suiteEndSeenAt != nil } }
+    var suiteEndTime: Date? { lock.withLock { suiteEndSeenAt } }
     var panicTime: Date? { lock.withLock { panicSeenAt } }
     var bytesWritten: Int { lock.withLock { byteCount } }
 

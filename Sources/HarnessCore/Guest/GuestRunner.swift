@@ -100,10 +100,15 @@ public struct GuestRunner: Sendable {
             if case .domainStopped = stop { _ = consoleEnded.wait(until: Date().addingTimeInterval(2)) }
             console.close()
         }
+        let destroyStart = Date()
         try? domain.destroy()
+        logger.debug("\(target.id): destroy returned in \(String(format: "%.2f", Date().timeIntervalSince(destroyStart))) s")
         follower.map { recorder.append($0.readNewBytes()) }
         let (ending, detail) = judge(stop, recorder: recorder, cancelled: cancellation.isCancelled)
         connection.collectQEMULog(domainName: spec.domainName, into: outDirectory)
+        if let end = recorder.suiteEndTime {
+            logger.debug("\(target.id): suite end seen \(String(format: "%.2f", end.timeIntervalSince(start))) s after resume")
+        }
         logger.debug("\(target.id): \(ending.rawValue) after \(String(format: "%.1f", seconds)) s (\(detail))")
         return BootOutcome(
             ending: ending, detail: detail, guestSeconds: seconds, consoleLog: consoleLog,

@@ -79,6 +79,7 @@ public final class HostConnection: @unchecked Sendable {
         self.uri = uri
         self.embeddedRoot = Self.embeddedRoot(of: uri)
         if let root = embeddedRoot {
+            QEMUReaper.shared.start()
             try Self.prepareEmbeddedRoot(root)
             // The embedded driver logs to stderr by default; its log belongs beside its state.
             setenv("LIBVIRT_LOG_OUTPUTS", "3:file:\(root.appendingPathComponent("log/libvirt.log").path)", 0)
@@ -161,7 +162,7 @@ public final class HostConnection: @unchecked Sendable {
             let identity = getuid() == 0 ? "user = \"root\"\ngroup = \"root\"\n" : ""
             // QEMU runs as this user on files this user owns: no relabelling, and no ownership
             // xattrs on cached kernels (whose stale timestamps libvirt would warn about).
-            let wanted = identity + "stdio_handler = \"file\"\ndynamic_ownership = 0\nremember_owner = 0\n"
+            let wanted = identity + "stdio_handler = \"file\"\ndynamic_ownership = 0\nremember_owner = 0\ncgroup_controllers = [ ]\n"
             if (try? String(contentsOf: conf, encoding: .utf8)) != wanted {
                 try wanted.write(to: conf, atomically: true, encoding: .utf8)
             }
