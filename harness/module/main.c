@@ -17,6 +17,7 @@
 #include <linux/string.h>
 
 #include "harness.h"
+#include "watch.h"
 
 static int edu_dma_bits = 32;
 module_param(edu_dma_bits, int, 0444);
@@ -135,9 +136,12 @@ static int __init dh_init(void)
 {
 	int ret;
 
+	dh_watch_init();
 	ret = pci_register_driver(&dh_driver);
-	if (ret)
+	if (ret) {
+		dh_watch_exit();
 		return ret;
+	}
 
 	/*
 	 * PCI probing is synchronous here: if no suite ran, there is no
@@ -154,6 +158,7 @@ static int __init dh_init(void)
 static void __exit dh_exit(void)
 {
 	pci_unregister_driver(&dh_driver);
+	dh_watch_exit();
 }
 
 module_init(dh_init);
