@@ -34,6 +34,8 @@ struct dh_attr {
 
 extern const struct dh_attr dh_attrs[];
 extern const unsigned int dh_nattrs;
+extern const struct dh_attr dh_attr_pairs[];
+extern const unsigned int dh_nattr_pairs;
 
 struct dh_suite {
 	const char *name;
@@ -57,5 +59,19 @@ enum dh_kind {
 
 enum dh_kind dh_addr_kind(const void *cpu);
 const char *dh_kind_name(enum dh_kind kind);
+
+/*
+ * Checks one live dma_alloc_attrs() buffer against the promises every
+ * allocation carries and prints what it saw (keys "dma" to "crosses_64k"
+ * of PROTOCOL.md's dma_alloc); a broken promise adds a reason to d.
+ * Never dereferences a NO_KERNEL_MAPPING cookie.
+ */
+enum dh_kind dh_inspect(struct device *dev, struct ktap_diag *d, void *cpu,
+			dma_addr_t dma, size_t size, unsigned long attrs);
+/* True when the buffer can be read by the CPU (not a cookie). */
+static inline bool dh_kind_mapped(enum dh_kind kind)
+{
+	return kind != DH_KIND_COOKIE;
+}
 
 #endif /* DMA_HARNESS_H */
