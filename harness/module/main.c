@@ -41,6 +41,7 @@ static const struct dh_suite dh_suites[] = {
 	{ "dma_alloc", dh_alloc_plan, dh_alloc_run },
 	{ "dma_edu", dh_edu_plan, dh_edu_run },
 	{ "dma_masks", dh_masks_plan, dh_masks_run },
+	{ "dma_gfp", dh_gfp_plan, dh_gfp_run },
 };
 
 static bool dh_ran;
