@@ -53,6 +53,8 @@ unsigned int dh_masks_plan(const struct dh_ctx *ctx);
 void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s);
 unsigned int dh_gfp_plan(const struct dh_ctx *ctx);
 void dh_gfp_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_bench_plan(const struct dh_ctx *ctx);
+void dh_bench_run(struct dh_ctx *ctx, struct ktap_suite *s);
 
 /* Kind of CPU address dma_alloc_attrs() returned. */
 enum dh_kind {

@@ -42,6 +42,7 @@ static const struct dh_suite dh_suites[] = {
 	{ "dma_edu", dh_edu_plan, dh_edu_run },
 	{ "dma_masks", dh_masks_plan, dh_masks_run },
 	{ "dma_gfp", dh_gfp_plan, dh_gfp_run },
+	{ "dma_bench", dh_bench_plan, dh_bench_run },
 };
 
 static bool dh_ran;
