@@ -18,12 +18,13 @@ struct device;
 struct pci_dev;
 
 struct dh_ctx {
-	struct pci_dev *pdev;
+	struct pci_dev *pdev;		/* NULL in the noncoherent variant */
 	struct device *dev;
 	struct edu_dev edu;
 	u32 edu_id;		/* edu's identification register */
 	int mask_bits;		/* what edu_dma_bits asked for */
 	int mask_rc;		/* dma_set_mask_and_coherent() result */
+	const char *variant;	/* direct, iommu or noncoherent (host's word) */
 };
 
 struct dh_attr {
@@ -41,6 +42,11 @@ struct dh_suite {
 	const char *name;
 	unsigned int (*plan)(const struct dh_ctx *ctx);
 	void (*run)(struct dh_ctx *ctx, struct ktap_suite *s);
+	/*
+	 * True when the suite only allocates and never makes the device do
+	 * DMA: only those run on the noncoherent variant's platform device.
+	 */
+	bool alloc_only;
 };
 
 unsigned int dh_discovery_plan(const struct dh_ctx *ctx);
