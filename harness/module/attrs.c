@@ -26,6 +26,30 @@ const struct dh_attr dh_attrs[] = {
 const unsigned int dh_nattrs = ARRAY_SIZE(dh_attrs);
 
 /*
+ * Pairs whose combination means something: a write-combined or contiguous
+ * buffer nobody maps, contiguous and write-combined at once, two
+ * contradictory placement hints, single pages without failure reports.
+ */
+const struct dh_attr dh_attr_pairs[] = {
+	{ DMA_ATTR_WRITE_COMBINE | DMA_ATTR_NO_KERNEL_MAPPING,
+	  "WRITE_COMBINE+NO_KERNEL_MAPPING",
+	  "write_combine_and_no_kernel_mapping" },
+	{ DMA_ATTR_FORCE_CONTIGUOUS | DMA_ATTR_NO_KERNEL_MAPPING,
+	  "FORCE_CONTIGUOUS+NO_KERNEL_MAPPING",
+	  "force_contiguous_and_no_kernel_mapping" },
+	{ DMA_ATTR_ALLOC_SINGLE_PAGES | DMA_ATTR_NO_WARN,
+	  "ALLOC_SINGLE_PAGES+NO_WARN", "alloc_single_pages_and_no_warn" },
+	{ DMA_ATTR_WRITE_COMBINE | DMA_ATTR_FORCE_CONTIGUOUS,
+	  "WRITE_COMBINE+FORCE_CONTIGUOUS",
+	  "write_combine_and_force_contiguous" },
+	{ DMA_ATTR_FORCE_CONTIGUOUS | DMA_ATTR_ALLOC_SINGLE_PAGES,
+	  "FORCE_CONTIGUOUS+ALLOC_SINGLE_PAGES",
+	  "force_contiguous_and_alloc_single_pages" },
+};
+
+const unsigned int dh_nattr_pairs = ARRAY_SIZE(dh_attr_pairs);
+
+/*
  * vmalloc first: on some arches virt_addr_valid() alone is not precise
  * enough to tell a remapped buffer from the linear map.
  */

@@ -15,6 +15,7 @@
 #include <linux/utsname.h>
 
 #include "harness.h"
+#include "watch.h"
 
 #define DH_OPS_NAME_MAX	64
 
@@ -72,8 +73,11 @@ void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s)
 	dh_ops_name(dev, ops, sizeof(ops));
 
 	ktap_diag_start(&d, s, "device_facts");
-	ktap_diag_str(&d, "device", pci_name(ctx->pdev));
-	ktap_diag_hex(&d, "edu_id", ctx->edu_id);
+	ktap_diag_str(&d, "variant", ctx->variant ? ctx->variant : "direct");
+	ktap_diag_str(&d, "bus", ctx->pdev ? "pci" : "platform");
+	ktap_diag_str(&d, "device", dev_name(dev));
+	if (ctx->pdev)
+		ktap_diag_hex(&d, "edu_id", ctx->edu_id);
 	ktap_diag_str(&d, "machine", utsname()->machine);
 	ktap_diag_str(&d, "release", utsname()->release);
 	ktap_diag_str(&d, "ops", ops);
@@ -90,6 +94,10 @@ void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s)
 	ktap_diag_bool(&d, "can_mmap", dma_can_mmap(dev));
 	ktap_diag_bool(&d, "swiotlb", is_swiotlb_active(dev));
 	ktap_diag_u64(&d, "page_size", PAGE_SIZE);
+	ktap_diag_u64(&d, "max_order", MAX_ORDER);
+	ktap_diag_u64(&d, "ram_pages", totalram_pages());
+	ktap_diag_bool(&d, "warn_console", dh_watch_console());
+	ktap_diag_bool(&d, "tainted_warn", test_taint(TAINT_WARN));
 	/*
 	 * A refused mask is data, not a broken promise: the later suites then
 	 * run with the bus default, which the masks above show.

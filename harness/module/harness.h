@@ -18,12 +18,13 @@ struct device;
 struct pci_dev;
 
 struct dh_ctx {
-	struct pci_dev *pdev;
+	struct pci_dev *pdev;		/* NULL in the noncoherent variant */
 	struct device *dev;
 	struct edu_dev edu;
 	u32 edu_id;		/* edu's identification register */
 	int mask_bits;		/* what edu_dma_bits asked for */
 	int mask_rc;		/* dma_set_mask_and_coherent() result */
+	const char *variant;	/* direct, iommu or noncoherent (host's word) */
 };
 
 struct dh_attr {
@@ -34,11 +35,18 @@ struct dh_attr {
 
 extern const struct dh_attr dh_attrs[];
 extern const unsigned int dh_nattrs;
+extern const struct dh_attr dh_attr_pairs[];
+extern const unsigned int dh_nattr_pairs;
 
 struct dh_suite {
 	const char *name;
 	unsigned int (*plan)(const struct dh_ctx *ctx);
 	void (*run)(struct dh_ctx *ctx, struct ktap_suite *s);
+	/*
+	 * True when the suite only allocates and never makes the device do
+	 * DMA: only those run on the noncoherent variant's platform device.
+	 */
+	bool alloc_only;
 };
 
 unsigned int dh_discovery_plan(const struct dh_ctx *ctx);
@@ -47,6 +55,12 @@ unsigned int dh_alloc_plan(const struct dh_ctx *ctx);
 void dh_alloc_run(struct dh_ctx *ctx, struct ktap_suite *s);
 unsigned int dh_edu_plan(const struct dh_ctx *ctx);
 void dh_edu_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_masks_plan(const struct dh_ctx *ctx);
+void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_gfp_plan(const struct dh_ctx *ctx);
+void dh_gfp_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_bench_plan(const struct dh_ctx *ctx);
+void dh_bench_run(struct dh_ctx *ctx, struct ktap_suite *s);
 
 /* Kind of CPU address dma_alloc_attrs() returned. */
 enum dh_kind {
@@ -57,5 +71,19 @@ enum dh_kind {
 
 enum dh_kind dh_addr_kind(const void *cpu);
 const char *dh_kind_name(enum dh_kind kind);
+
+/*
+ * Checks one live dma_alloc_attrs() buffer against the promises every
+ * allocation carries and prints what it saw (keys "dma" to "crosses_64k"
+ * of PROTOCOL.md's dma_alloc); a broken promise adds a reason to d.
+ * Never dereferences a NO_KERNEL_MAPPING cookie.
+ */
+enum dh_kind dh_inspect(struct device *dev, struct ktap_diag *d, void *cpu,
+			dma_addr_t dma, size_t size, unsigned long attrs);
+/* True when the buffer can be read by the CPU (not a cookie). */
+static inline bool dh_kind_mapped(enum dh_kind kind)
+{
+	return kind != DH_KIND_COOKIE;
+}
 
 #endif /* DMA_HARNESS_H */

@@ -16,6 +16,8 @@
 
 static unsigned int results_printed;
 static unsigned int panic_after;
+/* Set by ktap_diag_emit() when a test warned unexpectedly. */
+static bool warn_failed;
 
 /*
  * Fault injection for the harness's own tests: when non-zero, the module
@@ -74,15 +76,55 @@ void ktap_suite_not_run(unsigned int num, const char *name,
 	ktap_count_result();
 }
 
+void ktap_suite_skip(unsigned int num, const char *name, const char *reason)
+{
+	pr_info("ok %u %s # SKIP %s\n", num, name, reason);
+	ktap_count_result();
+}
+
 void ktap_diag_start(struct ktap_diag *d, const struct ktap_suite *s,
 		     const char *test)
 {
 	d->len = scnprintf(d->buf, sizeof(d->buf), "%s# %s:",
 			   s ? KTAP_INDENT : "", test);
+	d->reason[0] = '\0';
+	d->expect_warn = false;
+	memset(&d->delta, 0, sizeof(d->delta));
+	dh_watch_begin(&d->watch);
+}
+
+void ktap_diag_reason(struct ktap_diag *d, const char *why)
+{
+	size_t len = strlen(d->reason);
+
+	scnprintf(d->reason + len, sizeof(d->reason) - len, "%s%s",
+		  len ? "+" : "", why);
+}
+
+/* The test provokes a warning on purpose: a warning is data, not a fault. */
+void ktap_diag_expect_warn(struct ktap_diag *d)
+{
+	d->expect_warn = true;
+}
+
+/*
+ * Ends the watch early (before the test's own bookkeeping) and fills
+ * d->delta; ktap_diag_emit() then reports that window. Optional.
+ */
+void ktap_diag_watch(struct ktap_diag *d)
+{
+	dh_watch_end(&d->watch, &d->delta);
+	d->watch.taint_before = true;	/* the window is closed */
+	d->watch.warnings_before += d->delta.warnings;
+	d->watch.splats_before += d->delta.splats;
 }
 
 void ktap_diag_str(struct ktap_diag *d, const char *key, const char *val)
 {
+	if (!strcmp(key, "reason")) {
+		ktap_diag_reason(d, val);
+		return;
+	}
 	d->len += scnprintf(d->buf + d->len, sizeof(d->buf) - d->len,
 			    " %s=%s", key, val);
 }
@@ -106,11 +148,35 @@ void ktap_diag_bool(struct ktap_diag *d, const char *key, bool val)
 
 void ktap_diag_emit(struct ktap_diag *d)
 {
+	struct dh_watch_delta late;
+	bool warned;
+
+	dh_watch_end(&d->watch, &late);
+	d->delta.new_taint |= late.new_taint;
+	d->delta.warnings += late.warnings;
+	d->delta.splats += late.splats;
+
+	warned = d->delta.new_taint || d->delta.warnings;
+	if (warned) {
+		ktap_diag_bool(d, "warn_taint", d->delta.new_taint);
+		ktap_diag_u64(d, "warnings", d->delta.warnings);
+	}
+	if (d->expect_warn)
+		ktap_diag_bool(d, "warn_expected", true);
+	if (warned && !d->expect_warn)
+		ktap_diag_reason(d, "warn_taint");
+	warn_failed = warned && !d->expect_warn;
+	if (d->reason[0])
+		d->len += scnprintf(d->buf + d->len, sizeof(d->buf) - d->len,
+				    " reason=%s", d->reason);
 	pr_info("%s\n", d->buf);
 }
 
 void ktap_result(struct ktap_suite *s, const char *test, bool ok)
 {
+	if (warn_failed)
+		ok = false;
+	warn_failed = false;
 	if (!ok)
 		s->failed = true;
 	pr_info(KTAP_INDENT "%s %u %s\n", ok ? "ok" : "not ok", s->next++,
@@ -120,6 +186,11 @@ void ktap_result(struct ktap_suite *s, const char *test, bool ok)
 
 void ktap_skip(struct ktap_suite *s, const char *test, const char *reason)
 {
+	if (warn_failed) {
+		warn_failed = false;
+		ktap_result(s, test, false);
+		return;
+	}
 	pr_info(KTAP_INDENT "ok %u %s # SKIP %s\n", s->next++, test, reason);
 	ktap_count_result();
 }

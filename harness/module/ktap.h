@@ -13,8 +13,11 @@
 
 #include <linux/types.h>
 
-/* printk keeps lines below 1 KiB; our longest line is about 400 bytes. */
+#include "watch.h"
+
+/* printk keeps lines below 1 KiB; our longest line is about 500 bytes. */
 #define KTAP_LINE_MAX	640
+#define KTAP_REASON_MAX	64
 
 struct ktap_suite {
 	const char *name;
@@ -24,9 +27,20 @@ struct ktap_suite {
 	bool failed;
 };
 
+/*
+ * One diagnostic line. Between ktap_diag_start() and ktap_diag_emit() the
+ * kernel is watched for warnings: a new one makes the test not ok with
+ * reason warn_taint unless the test called ktap_diag_expect_warn(). The
+ * "reason" key is collected (ktap_diag_reason(), or ktap_diag_str() with
+ * key "reason") and printed last, several reasons joined with '+'.
+ */
 struct ktap_diag {
 	char buf[KTAP_LINE_MAX];
 	size_t len;
+	char reason[KTAP_REASON_MAX];
+	bool expect_warn;
+	struct dh_watch watch;
+	struct dh_watch_delta delta;	/* filled by ktap_diag_emit() */
 };
 
 void ktap_set_panic_after(unsigned int results);
@@ -37,6 +51,7 @@ void ktap_suite_begin(struct ktap_suite *s, const char *name,
 void ktap_suite_end(struct ktap_suite *s);
 void ktap_suite_not_run(unsigned int num, const char *name,
 			const char *reason);
+void ktap_suite_skip(unsigned int num, const char *name, const char *reason);
 
 void ktap_diag_start(struct ktap_diag *d, const struct ktap_suite *s,
 		     const char *test);
@@ -44,6 +59,9 @@ void ktap_diag_str(struct ktap_diag *d, const char *key, const char *val);
 void ktap_diag_u64(struct ktap_diag *d, const char *key, u64 val);
 void ktap_diag_hex(struct ktap_diag *d, const char *key, u64 val);
 void ktap_diag_bool(struct ktap_diag *d, const char *key, bool val);
+void ktap_diag_reason(struct ktap_diag *d, const char *why);
+void ktap_diag_expect_warn(struct ktap_diag *d);
+void ktap_diag_watch(struct ktap_diag *d);
 void ktap_diag_emit(struct ktap_diag *d);
 
 void ktap_result(struct ktap_suite *s, const char *test, bool ok);

@@ -14,9 +14,12 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/pci.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "harness.h"
+#include "watch.h"
 
 static int edu_dma_bits = 32;
 module_param(edu_dma_bits, int, 0444);
@@ -24,13 +27,15 @@ MODULE_PARM_DESC(edu_dma_bits,
 		 "DMA mask width of the edu device as QEMU was configured (its dma_mask property); set with dma_set_mask_and_coherent() (default 32)");
 
 /*
- * Which of the host's variants booted this guest (direct, iommu, ...). The
- * host passes it so that the KTAP output says what it was measured under;
- * the facts themselves (ops path, coherency) are always measured.
+ * The host's name for the DMA path the guest was booted for: "direct",
+ * "iommu" (QEMU has an IOMMU in front of edu) or "noncoherent" (no edu:
+ * the allocation-only suites run on a platform device of our own, which
+ * arm and arm64 treat as non-coherent).
  */
 static char *variant = "direct";
 module_param(variant, charp, 0444);
-MODULE_PARM_DESC(variant, "The host's variant name for this boot (default: direct)");
+MODULE_PARM_DESC(variant,
+		 "DMA path the guest was booted for: direct, iommu or noncoherent (default direct)");
 
 /*
  * Fault injection, for the harness's own tests only. "panic_after:N" makes
@@ -45,12 +50,17 @@ MODULE_PARM_DESC(fault,
 		 "Fault injection for testing the harness: panic_after:N panics after N KTAP results (default: none)");
 
 static const struct dh_suite dh_suites[] = {
-	{ "dma_discovery", dh_discovery_plan, dh_discovery_run },
-	{ "dma_alloc", dh_alloc_plan, dh_alloc_run },
+	{ "dma_discovery", dh_discovery_plan, dh_discovery_run, true },
+	{ "dma_alloc", dh_alloc_plan, dh_alloc_run, true },
 	{ "dma_edu", dh_edu_plan, dh_edu_run },
+	{ "dma_masks", dh_masks_plan, dh_masks_run, true },
+	{ "dma_gfp", dh_gfp_plan, dh_gfp_run, true },
+	{ "dma_bench", dh_bench_plan, dh_bench_run, true },
 };
 
 static bool dh_ran;
+static struct platform_device *dh_nc_pdev;
+static struct dh_ctx *dh_nc_ctx;
 
 static void dh_parse_fault(void)
 {
@@ -75,13 +85,17 @@ static void dh_run_all(struct dh_ctx *ctx)
 
 	dh_ran = true;
 	ktap_header(ARRAY_SIZE(dh_suites));
-	pr_info("# dma_harness: variant=%s\n", variant);
 	dh_parse_fault();
 	for (i = 0; i < ARRAY_SIZE(dh_suites); i++) {
 		const struct dh_suite *suite = &dh_suites[i];
 
 		if (!ctx) {
 			ktap_suite_not_run(i + 1, suite->name, "no_device");
+			continue;
+		}
+		if (!ctx->pdev && !suite->alloc_only) {
+			ktap_suite_skip(i + 1, suite->name,
+					"no_device_dma_in_noncoherent_variant");
 			continue;
 		}
 		ktap_suite_begin(&s, suite->name, i + 1, suite->plan(ctx));
@@ -112,6 +126,7 @@ static int dh_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	ctx->pdev = pdev;
 	ctx->dev = &pdev->dev;
+	ctx->variant = variant;
 	ctx->edu.mmio = pcim_iomap_table(pdev)[0];
 	ctx->mask_bits = clamp(edu_dma_bits, 1, 64);
 	ctx->edu.dma_mask = DMA_BIT_MASK(ctx->mask_bits);
@@ -141,13 +156,59 @@ static struct pci_driver dh_driver = {
 	.probe = dh_probe,
 };
 
+/*
+ * The noncoherent variant: a platform device described by no firmware, so
+ * no bus code ever calls arch_setup_dma_ops() for it and it keeps the
+ * default of dev->dma_coherent (false on arm and arm64; x86 is always
+ * coherent). Nothing binds to it; dma_alloc_attrs() needs no driver.
+ */
+static int dh_run_noncoherent(void)
+{
+	struct platform_device_info info = {
+		.name = "dma_harness_nc",
+		.id = PLATFORM_DEVID_NONE,
+		.dma_mask = DMA_BIT_MASK(32),
+	};
+	struct dh_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	dh_nc_pdev = platform_device_register_full(&info);
+	if (IS_ERR(dh_nc_pdev)) {
+		int ret = PTR_ERR(dh_nc_pdev);
+
+		dh_nc_pdev = NULL;
+		kfree(ctx);
+		return ret;
+	}
+	ctx->dev = &dh_nc_pdev->dev;
+	ctx->variant = variant;
+	ctx->mask_bits = clamp(edu_dma_bits, 1, 64);
+	ctx->mask_rc = dma_set_mask_and_coherent(ctx->dev,
+						 DMA_BIT_MASK(ctx->mask_bits));
+	dh_nc_ctx = ctx;
+	dh_run_all(ctx);
+	return 0;
+}
+
 static int __init dh_init(void)
 {
 	int ret;
 
+	dh_watch_init();
+	if (variant && !strcmp(variant, "noncoherent")) {
+		ret = dh_run_noncoherent();
+		if (ret)
+			dh_run_all(NULL);
+		return 0;
+	}
+
 	ret = pci_register_driver(&dh_driver);
-	if (ret)
+	if (ret) {
+		dh_watch_exit();
 		return ret;
+	}
 
 	/*
 	 * PCI probing is synchronous here: if no suite ran, there is no
@@ -163,7 +224,13 @@ static int __init dh_init(void)
 
 static void __exit dh_exit(void)
 {
-	pci_unregister_driver(&dh_driver);
+	if (dh_nc_pdev) {
+		platform_device_unregister(dh_nc_pdev);
+		kfree(dh_nc_ctx);
+	} else {
+		pci_unregister_driver(&dh_driver);
+	}
+	dh_watch_exit();
 }
 
 module_init(dh_init);

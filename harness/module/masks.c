@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Suite dma_masks: what dma_set_coherent_mask() accepts, and whether
+ * dma_alloc_attrs() then keeps every buffer wholly within the coherent
+ * mask (dma-api.rst: "the coherent DMA mask ... all memory allocated by
+ * dma_alloc_coherent() will be addressable"), also when the streaming mask
+ * is wider than the coherent one. A refused mask is data; the allocations
+ * that would have used it are skipped, since the old mask still applies.
+ * The device's masks are restored at the end.
+ */
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/sizes.h>
+
+#include "harness.h"
+
+static const unsigned int dh_mask_bits[] = { 64, 32, 31, 30, 28, 24 };
+
+#define DH_MASK_NSIZES	3
+#define DH_STREAM_BITS	64
+#define DH_COHERENT_BITS	28
+
+static const size_t dh_mask_sizes[DH_MASK_NSIZES] = { SZ_4K, SZ_64K, SZ_1M };
+
+unsigned int dh_masks_plan(const struct dh_ctx *ctx)
+{
+	/* Per mask: the set, one allocation per size, one cookie. */
+	return (ARRAY_SIZE(dh_mask_bits) + 1) * (DH_MASK_NSIZES + 2) + 1;
+}
+
+static void dh_mask_alloc(struct dh_ctx *ctx, struct ktap_suite *s,
+			  const char *prefix, unsigned int bits, bool mask_ok,
+			  size_t size, unsigned long attrs)
+{
+	struct device *dev = ctx->dev;
+	struct ktap_diag d;
+	dma_addr_t dma = 0;
+	char test[64];
+	void *cpu;
+
+	snprintf(test, sizeof(test), "%s_%s%zu", prefix,
+		 attrs ? "no_kernel_mapping_" : "", size);
+	ktap_diag_start(&d, s, test);
+	ktap_diag_u64(&d, "mask_bits", bits);
+	ktap_diag_str(&d, "attrs", attrs ? "NO_KERNEL_MAPPING" : "none");
+	ktap_diag_u64(&d, "size", size);
+	ktap_diag_str(&d, "gfp", "GFP_KERNEL");
+	ktap_diag_u64(&d, "order", get_order(size));
+	if (!mask_ok) {
+		/* The refused mask is not in force: nothing to check. */
+		ktap_diag_emit(&d);
+		ktap_skip(s, test, "mask_refused");
+		return;
+	}
+	ktap_diag_hex(&d, "dma_mask", dma_get_mask(dev));
+	ktap_diag_hex(&d, "coherent_mask", dev->coherent_dma_mask);
+	cpu = dma_alloc_attrs(dev, size, &dma, GFP_KERNEL, attrs);
+	ktap_diag_bool(&d, "ok", cpu);
+	if (cpu) {
+		dh_inspect(dev, &d, cpu, dma, size, attrs);
+		dma_free_attrs(dev, size, cpu, dma, attrs);
+	} else {
+		ktap_diag_expect_warn(&d);
+	}
+	ktap_diag_emit(&d);
+	ktap_result(s, test, !d.reason[0]);
+}
+
+static void dh_mask_allocs(struct dh_ctx *ctx, struct ktap_suite *s,
+			   const char *prefix, unsigned int bits, bool mask_ok)
+{
+	unsigned int i;
+
+	for (i = 0; i < DH_MASK_NSIZES; i++)
+		dh_mask_alloc(ctx, s, prefix, bits, mask_ok,
+			      dh_mask_sizes[i], 0);
+	dh_mask_alloc(ctx, s, prefix, bits, mask_ok, SZ_64K,
+		      DMA_ATTR_NO_KERNEL_MAPPING);
+}
+
+static void dh_mask_set(struct ktap_diag *d, const char *key, int rc)
+{
+	ktap_diag_bool(d, key, !rc);
+	if (rc) {
+		char errkey[32];
+
+		snprintf(errkey, sizeof(errkey), "%s_errno", key);
+		ktap_diag_u64(d, errkey, -rc);
+	}
+}
+
+void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s)
+{
+	struct device *dev = ctx->dev;
+	u64 orig_dma = dma_get_mask(dev);
+	u64 orig_coherent = dev->coherent_dma_mask;
+	char test[64], prefix[48];
+	struct ktap_diag d;
+	int rc, rc2;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(dh_mask_bits); i++) {
+		unsigned int bits = dh_mask_bits[i];
+
+		snprintf(test, sizeof(test), "coherent_mask_%u", bits);
+		ktap_diag_start(&d, s, test);
+		ktap_diag_u64(&d, "mask_bits", bits);
+		rc = dma_set_coherent_mask(dev, DMA_BIT_MASK(bits));
+		dh_mask_set(&d, "mask_set", rc);
+		ktap_diag_hex(&d, "dma_mask", dma_get_mask(dev));
+		ktap_diag_hex(&d, "coherent_mask", dev->coherent_dma_mask);
+		ktap_diag_hex(&d, "required_mask",
+			      dma_get_required_mask(dev));
+		ktap_diag_emit(&d);
+		ktap_result(s, test, true);
+
+		snprintf(prefix, sizeof(prefix), "mask%u", bits);
+		dh_mask_allocs(ctx, s, prefix, bits, !rc);
+	}
+
+	/* A streaming mask wider than the coherent one. */
+	snprintf(test, sizeof(test), "streaming_mask_%u_coherent_%u",
+		 DH_STREAM_BITS, DH_COHERENT_BITS);
+	ktap_diag_start(&d, s, test);
+	ktap_diag_u64(&d, "streaming_bits", DH_STREAM_BITS);
+	ktap_diag_u64(&d, "mask_bits", DH_COHERENT_BITS);
+	rc2 = dma_set_mask(dev, DMA_BIT_MASK(DH_STREAM_BITS));
+	dh_mask_set(&d, "streaming_set", rc2);
+	rc = dma_set_coherent_mask(dev, DMA_BIT_MASK(DH_COHERENT_BITS));
+	dh_mask_set(&d, "mask_set", rc);
+	ktap_diag_hex(&d, "dma_mask", dma_get_mask(dev));
+	ktap_diag_hex(&d, "coherent_mask", dev->coherent_dma_mask);
+	ktap_diag_emit(&d);
+	ktap_result(s, test, true);
+	snprintf(prefix, sizeof(prefix), "streaming%u_coherent%u",
+		 DH_STREAM_BITS, DH_COHERENT_BITS);
+	dh_mask_allocs(ctx, s, prefix, DH_COHERENT_BITS, !rc && !rc2);
+
+	/* Put back what the other suites were given. */
+	ktap_diag_start(&d, s, "restore_masks");
+	rc = dma_set_mask(dev, orig_dma);
+	rc2 = dma_set_coherent_mask(dev, orig_coherent);
+	dh_mask_set(&d, "streaming_set", rc);
+	dh_mask_set(&d, "mask_set", rc2);
+	ktap_diag_hex(&d, "dma_mask", dma_get_mask(dev));
+	ktap_diag_hex(&d, "coherent_mask", dev->coherent_dma_mask);
+	ktap_diag_bool(&d, "restored", dma_get_mask(dev) == orig_dma &&
+		       dev->coherent_dma_mask == orig_coherent);
+	if (dma_get_mask(dev) != orig_dma ||
+	    dev->coherent_dma_mask != orig_coherent)
+		ktap_diag_reason(&d, "mask_not_restored");
+	ktap_diag_emit(&d);
+	ktap_result(s, "restore_masks", !d.reason[0]);
+}
