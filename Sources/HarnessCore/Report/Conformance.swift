@@ -40,18 +40,23 @@ public enum ConformanceClassifier {
             let own = tests.filter { test in
                 attribute == "none" ? test.parameters["attrs"] == "none" : test.attributes == [attribute]
             }
-            return classify(attribute: attribute, tests: own, baseline: baseline)
+            // A promise broken while the attribute was combined with another is broken for it too.
+            let pairedFailures = attribute == "none" ? [] : tests.filter {
+                $0.attributes.count > 1 && $0.attributes.contains(attribute) && $0.status == .fail
+            }
+            return classify(attribute: attribute, tests: own, pairedFailures: pairedFailures, baseline: baseline)
         }
     }
 
-    static func classify(attribute: String, tests: [TestResult], baseline: [TestResult]) -> AttributeConformance {
+    static func classify(attribute: String, tests: [TestResult], pairedFailures: [TestResult] = [],
+                         baseline: [TestResult]) -> AttributeConformance {
         func result(_ conformance: ConformanceClass, _ basis: String, _ evidence: [TestResult]) -> AttributeConformance {
             AttributeConformance(attribute: attribute, conformance: conformance, basis: basis, evidence: evidence.map(\.id))
         }
         let ran = tests.filter { $0.status != .notRun }
         guard !ran.isEmpty else { return result(.untested, "no test ran with this attribute", []) }
 
-        let failed = ran.filter { $0.status == .fail }
+        let failed = ran.filter { $0.status == .fail } + pairedFailures
         if !failed.isEmpty {
             let reasons = Set(failed.compactMap { $0.observed["reason"] }).sorted().joined(separator: ", ")
             return result(.violated, "check failed: \(reasons.isEmpty ? "see tests" : reasons)", failed)

@@ -15,6 +15,7 @@ public struct KTAPParser {
         var diagnostics: [String] = []
         var pendingValues: [String: [(String, String)]] = [:]
         var pendingLog: [String] = []
+        var pendingStart: Int
     }
 
     public func parse(console: String) -> KTAPDocument {
@@ -22,7 +23,9 @@ public struct KTAPParser {
         var rootIndent: Int?
         var suite: OpenSuite?
 
+        var lineNumber = 0
         for rawLine in console.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            lineNumber += 1
             let line = ConsoleText.stripPrintkPrefix(String(rawLine))
             let indent = line.prefix { $0 == " " }.count
             let text = line.trimmingCharacters(in: .whitespaces)
@@ -33,7 +36,7 @@ public struct KTAPParser {
                     document.sawHeader = true
                 } else if let root = rootIndent, indent > root {
                     if let open = suite { document.suites.append(close(open, number: document.suites.count + 1, result: nil)) }
-                    suite = OpenSuite(indent: indent)
+                    suite = OpenSuite(indent: indent, pendingStart: lineNumber + 1)
                 }
                 continue
             }
@@ -46,9 +49,12 @@ public struct KTAPParser {
                     open.plan = plan
                 } else if let result = ResultLine(text) {
                     let values = open.pendingValues.removeValue(forKey: result.name) ?? []
-                    open.tests.append(makeTest(result, suite: open.name ?? "suite\(document.suites.count + 1)",
-                                               values: values, log: open.pendingLog))
+                    var test = makeTest(result, suite: open.name ?? "suite\(document.suites.count + 1)",
+                                        values: values, log: open.pendingLog)
+                    test.consoleLines = [open.pendingStart, lineNumber]
+                    open.tests.append(test)
                     open.pendingLog = []
+                    open.pendingStart = lineNumber + 1
                 } else if text.hasPrefix("#") {
                     if let (test, values) = Self.testDiagnostic(text) {
                         open.pendingValues[test, default: []] += values

@@ -56,7 +56,12 @@ public enum ResultCollector {
             let names = (failing.map(\.id) + failingSuites.map(\.name)).prefix(5).joined(separator: ", ")
             return (.failed, "\(failing.count + failingSuites.count) failed: \(names)")
         }
-        if let warning = findings.first(where: { $0.kind == .warning }) {
+        // A warning inside a test that declared it expects one (warn_expected=1) is that test's evidence.
+        let expectedSpans = document.allTests.filter(\.expectsWarning).compactMap(\.consoleLines)
+        let unexpected = findings.filter { finding in
+            finding.kind == .warning && !expectedSpans.contains { $0.count == 2 && ($0[0]...$0[1]).contains(finding.line) }
+        }
+        if let warning = unexpected.first {
             return (.failed, "kernel warning during the suite: \(warning.summary) (console line \(warning.line))")
         }
         return (.passed, nil)

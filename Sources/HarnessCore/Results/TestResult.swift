@@ -24,6 +24,12 @@ public struct TestResult: Codable, Sendable, Equatable {
     public var observed: [String: String]
     /// Other console lines that arrived while the test ran (kernel warnings among them).
     public var log: [String]
+    /// The span of console.log (1-based first and last line) from the end of the previous result to
+    /// this test's result line; nil for a test that never ran.
+    public var consoleLines: [Int]? = nil
+
+    /// Whether the guest said this test provokes a kernel warning on purpose.
+    public var expectsWarning: Bool { observed["warn_expected"] == "1" }
 
     /// The keys the guest uses for parameters; every other key is an observation (harness/PROTOCOL.md).
     public static let parameterKeys: Set<String> = ["attrs", "size", "gfp", "mask_bits", "offset", "direction", "loops", "threads"]
