@@ -60,13 +60,15 @@ extension Harness {
                 let signals = SignalTrap(cancellation: cancellation)
                 defer { signals.restore() }
                 let run = HarnessRun(options: options, layout: layout, cancellation: cancellation, logger: cache.makeLogger())
-                let (report, status) = try run.execute { target in
+                let display = ProgressDisplay(quiet: false)
+                let (report, status) = try run.execute(stageStarted: display.stageStarted) { target in
                     // One line per target as it ends; a host-side failure says what to fix.
                     let line = target.status == .error
                         ? "harness: \(target.id): \(target.reason ?? "failed")\n"
                         : "\(target.id): \(target.status.rawValue)\n"
-                    FileHandle.standardError.write(Data(line.utf8))
+                    display.finished(line, target: target.id)
                 }
+                display.stop()
                 if json {
                     print(String(decoding: try Data(contentsOf: run.reportFile), as: UTF8.self))
                 } else {

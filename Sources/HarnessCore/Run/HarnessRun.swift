@@ -31,7 +31,10 @@ public final class HarnessRun: @unchecked Sendable {
 
     /// Runs every target; returns the report and the exit status it implies.
     /// Throws only for what stops the run before any target starts (bad input, unwritable --out).
-    public func execute(progress: @escaping (TargetReport) -> Void = { _ in }) throws -> (RunReport, ExitStatus) {
+    public func execute(
+        stageStarted: @escaping (String, StageName) -> Void = { _, _ in },
+        progress: @escaping (TargetReport) -> Void = { _ in }
+    ) throws -> (RunReport, ExitStatus) {
         let planStart = Date()
         let catalog = try ArchCatalog(layout: layout)
         let targets = try TargetPlanner.plan(arches: options.arches, variants: options.variants,
@@ -44,7 +47,7 @@ public final class HarnessRun: @unchecked Sendable {
         try writeReport()
 
         let pipeline = TargetPipeline(options: options, layout: layout, connection: { try self.sharedConnection() },
-                                      cancellation: cancellation, logger: logger)
+                                      cancellation: cancellation, logger: logger, stageStarted: stageStarted)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, options.jobs)
         for target in targets {

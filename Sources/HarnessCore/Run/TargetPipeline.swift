@@ -9,6 +9,8 @@ struct TargetPipeline {
     var connection: () throws -> HostConnection
     var cancellation: Cancellation
     var logger: Logger
+    /// Told when a target enters a stage, for progress display.
+    var stageStarted: (String, StageName) -> Void = { _, _ in }
 
     /// Words every boot gets: the console, no reboot loop after a panic, and no zeroing by the page
     /// allocator, so that the DMA layer's own zeroing is what the suite tests.
@@ -34,6 +36,7 @@ struct TargetPipeline {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try checkCancelled()
 
+            stageStarted(target.id, .provision)
             let image: GuestImage = try timedStage(.provision, into: &stages) {
                 let provisioner = ImageProvisioner(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
                 let (debian, cached) = try provisioner.provision(arch: target.profile.name)
@@ -53,6 +56,7 @@ struct TargetPipeline {
                                         kernelArguments: kernelArguments)
             try checkCancelled()
 
+            stageStarted(target.id, .build)
             let (module, initramfs): (BuiltModule, URL) = try timedStage(.build, into: &stages) {
                 let module = try ModuleBuilder(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
                     .build(for: image, profile: target.profile)
@@ -70,6 +74,7 @@ struct TargetPipeline {
             }
             try checkCancelled()
 
+            stageStarted(target.id, .boot)
             let outcome: BootOutcome = try timedStage(.boot, into: &stages) {
                 let host = try connection()
                 let spec = BootSpec(domainName: host.domainName(for: target), kernelImage: image.kernelImage,
@@ -85,6 +90,7 @@ struct TargetPipeline {
             report.logs.domainXML = "\(target.id)/domain.xml"
             report.logs.qemu = outcome.qemuLog.map { _ in "\(target.id)/qemu.log" }
 
+            stageStarted(target.id, .collect)
             let collected: CollectedResults = try timedStage(.collect, into: &stages) {
                 (try ResultCollector.collect(consoleLog: outcome.consoleLog, ending: outcome.ending,
                                              detail: outcome.detail), nil)
