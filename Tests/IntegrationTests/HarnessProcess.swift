@@ -32,12 +32,16 @@ struct HarnessProcess {
         process.standardError = err
         try process.run()
         let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
+        let drained = DispatchGroup()
+        drained.enter()
+        DispatchQueue.global().async {
+            errData.set(err.fileHandleForReading.readDataToEndOfFile())
+            drained.leave()
+        }
         onStart?(process)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !errData.isSet { usleep(1000) }
+        drained.wait()
         return Result(exitCode: process.terminationStatus,
                       standardOutput: String(decoding: outData, as: UTF8.self),
                       standardError: String(decoding: errData.get(), as: UTF8.self),
@@ -88,5 +92,4 @@ final class LockedData: @unchecked Sendable {
     private var data: Data?
     func set(_ value: Data) { lock.withLock { data = value } }
     func get() -> Data { lock.withLock { data ?? Data() } }
-    var isSet: Bool { lock.withLock { data != nil } }
 }

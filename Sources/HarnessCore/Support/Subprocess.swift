@@ -42,17 +42,21 @@ public enum Subprocess {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
-        let errBox = DataBox()
-        let errThread = Thread { errBox.data = errPipe.fileHandleForReading.readDataToEndOfFile() }
-        errThread.start()
+        let errorOutput = DataBox()
+        let drained = DispatchGroup()
+        drained.enter()
+        DispatchQueue.global().async {
+            errorOutput.data = errPipe.fileHandleForReading.readDataToEndOfFile()
+            drained.leave()
+        }
         let out = outPipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !errBox.isSet { usleep(1000) }
+        drained.wait()
         return ProcessOutcome(
             commandLine: ([executable] + arguments).joined(separator: " "),
             exitCode: process.terminationStatus,
             standardOutput: String(decoding: out, as: UTF8.self),
-            standardError: String(decoding: errBox.data ?? Data(), as: UTF8.self)
+            standardError: String(decoding: errorOutput.data ?? Data(), as: UTF8.self)
         )
     }
 
@@ -91,5 +95,4 @@ private final class DataBox: @unchecked Sendable {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }
-    var isSet: Bool { lock.withLock { stored != nil } }
 }
