@@ -58,4 +58,13 @@ enum dh_kind {
 enum dh_kind dh_addr_kind(const void *cpu);
 const char *dh_kind_name(enum dh_kind kind);
 
+/* Data patterns for transfers through edu (edu_suite.c). */
+#define DH_POISON	0x5a
+
+u8 dh_pattern(size_t i, u32 seed);
+void dh_fill(u8 *buf, size_t len, u32 seed);
+/* First offset in buf that is not pattern (in the window) or poison, or -1. */
+long dh_verify(const u8 *buf, size_t total, size_t off, size_t len,
+	       u32 seed);
+
 #endif /* DMA_HARNESS_H */

@@ -114,6 +114,7 @@ static int dh_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			ctx->edu_id);
 		return ret;
 	}
+	edu_setup_irq(&ctx->edu, pdev);
 
 	dh_run_all(ctx);
 	return 0;
