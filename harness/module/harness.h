@@ -47,6 +47,10 @@ unsigned int dh_alloc_plan(const struct dh_ctx *ctx);
 void dh_alloc_run(struct dh_ctx *ctx, struct ktap_suite *s);
 unsigned int dh_edu_plan(const struct dh_ctx *ctx);
 void dh_edu_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_sgtable_plan(const struct dh_ctx *ctx);
+void dh_sgtable_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_noncoherent_plan(const struct dh_ctx *ctx);
+void dh_noncoherent_run(struct dh_ctx *ctx, struct ktap_suite *s);
 
 /* Kind of CPU address dma_alloc_attrs() returned. */
 enum dh_kind {

@@ -39,6 +39,8 @@ static const struct dh_suite dh_suites[] = {
 	{ "dma_discovery", dh_discovery_plan, dh_discovery_run },
 	{ "dma_alloc", dh_alloc_plan, dh_alloc_run },
 	{ "dma_edu", dh_edu_plan, dh_edu_run },
+	{ "dma_sgtable", dh_sgtable_plan, dh_sgtable_run },
+	{ "dma_noncoherent_api", dh_noncoherent_plan, dh_noncoherent_run },
 };
 
 static bool dh_ran;
