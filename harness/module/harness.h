@@ -51,6 +51,8 @@ unsigned int dh_sgtable_plan(const struct dh_ctx *ctx);
 void dh_sgtable_run(struct dh_ctx *ctx, struct ktap_suite *s);
 unsigned int dh_noncoherent_plan(const struct dh_ctx *ctx);
 void dh_noncoherent_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_lifetime_plan(const struct dh_ctx *ctx);
+void dh_lifetime_run(struct dh_ctx *ctx, struct ktap_suite *s);
 
 /* Kind of CPU address dma_alloc_attrs() returned. */
 enum dh_kind {
@@ -61,6 +63,25 @@ enum dh_kind {
 
 enum dh_kind dh_addr_kind(const void *cpu);
 const char *dh_kind_name(enum dh_kind kind);
+
+/* Memory counters a leak would move (memstat.c); sizes in KiB. */
+struct dh_memsnap {
+	u64 free_kb;		/* si_meminfo() freeram: MemFree */
+	u64 total_kb;
+	u64 pcp_pages;		/* pages on per-CPU free lists (zoneinfo) */
+	u64 cma_free_kb;	/* NR_FREE_CMA_PAGES */
+	u64 cma_total_kb;
+	u64 vmalloc_used_kb;	/* meminfo VmallocUsed */
+	u64 slab_kb;
+	u64 dma_remaps;		/* vmallocinfo areas flagged dma-coherent */
+	bool have_pcp, have_remaps, have_meminfo;
+};
+
+int dh_memsnap_take(struct dh_memsnap *snap);
+/* Three tests, <prefix>_memfree, _cmafree, _vmalloc: after vs before. */
+void dh_memsnap_checks(struct ktap_suite *s, const char *prefix,
+		       const struct dh_memsnap *b, const struct dh_memsnap *a,
+		       u64 free_tol_kb);
 
 /* Data patterns for transfers through edu (edu_suite.c). */
 #define DH_POISON	0x5a

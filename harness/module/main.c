@@ -41,6 +41,7 @@ static const struct dh_suite dh_suites[] = {
 	{ "dma_edu", dh_edu_plan, dh_edu_run },
 	{ "dma_sgtable", dh_sgtable_plan, dh_sgtable_run },
 	{ "dma_noncoherent_api", dh_noncoherent_plan, dh_noncoherent_run },
+	{ "dma_lifetime", dh_lifetime_plan, dh_lifetime_run },
 };
 
 static bool dh_ran;

@@ -167,7 +167,11 @@ static void dh_nc_one(struct dh_ctx *ctx, struct ktap_suite *s,
 	snprintf(test, sizeof(test), "%s_roundtrip", dh_nc_names[api]);
 	ktap_diag_start(&d, s, test);
 	ktap_diag_str(&d, "api", dh_nc_calls[api]);
-	ktap_diag_str(&d, "attrs", api == DH_NC_NONCONTIG_SINGLE ?
+	/*
+	 * Not "attrs": that key is about dma_alloc_attrs(), and the host
+	 * classifies its attributes from it.
+	 */
+	ktap_diag_str(&d, "api_attrs", api == DH_NC_NONCONTIG_SINGLE ?
 		      "ALLOC_SINGLE_PAGES" : "none");
 	ktap_diag_u64(&d, "size", b.size);
 	ktap_diag_str(&d, "gfp", "GFP_KERNEL");
