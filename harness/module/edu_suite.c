@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/string.h>
 
+#include "dh_uapi.h"
 #include "harness.h"
 
 #define DH_EDU_PAGES	4
@@ -41,9 +42,7 @@ unsigned int dh_edu_plan(const struct dh_ctx *ctx)
 /* Position-dependent and seeded per test, so stale data never passes. */
 u8 dh_pattern(size_t i, u32 seed)
 {
-	u32 x = (u32)i * 0x9e3779b1u + seed * 0x85ebca6bu;
-
-	return (x >> 24) ^ (x >> 11) ^ (u8)i;
+	return dh_uapi_pattern(i, seed);
 }
 
 void dh_fill(u8 *buf, size_t len, u32 seed)
@@ -69,8 +68,8 @@ long dh_verify(const u8 *buf, size_t total, size_t off, size_t len, u32 seed)
 	return -1;
 }
 
-static void dh_edu_one(struct dh_ctx *ctx, struct ktap_suite *s,
-		       const struct dh_attr *a, u32 seed)
+void dh_edu_roundtrip(struct dh_ctx *ctx, struct ktap_suite *s,
+		      const struct dh_attr *a, u32 seed)
 {
 	struct device *dev = ctx->dev;
 	size_t size = DH_EDU_PAGES * PAGE_SIZE;
@@ -167,7 +166,7 @@ void dh_edu_run(struct dh_ctx *ctx, struct ktap_suite *s)
 	unsigned int i;
 
 	for (i = 0; i < dh_nattrs; i++)
-		dh_edu_one(ctx, s, &dh_attrs[i], i + 1);
+		dh_edu_roundtrip(ctx, s, &dh_attrs[i], i + 1);
 	for (i = 0; i < ARRAY_SIZE(dh_edu_pairs); i++)
-		dh_edu_one(ctx, s, &dh_edu_pairs[i], dh_nattrs + i + 1);
+		dh_edu_roundtrip(ctx, s, &dh_edu_pairs[i], dh_nattrs + i + 1);
 }

@@ -83,6 +83,14 @@ void dh_memsnap_checks(struct ktap_suite *s, const char *prefix,
 		       const struct dh_memsnap *b, const struct dh_memsnap *a,
 		       u64 free_tol_kb);
 
+int dh_mmap_setup(struct dh_ctx *ctx, unsigned int num);
+void dh_mmap_teardown(void);
+int dh_mmap_reregister(void);
+void dh_reload_run(struct dh_ctx *ctx, unsigned int num,
+		   const struct dh_memsnap *base, const char *base_irq);
+void dh_edu_roundtrip(struct dh_ctx *ctx, struct ktap_suite *s,
+		      const struct dh_attr *a, u32 seed);
+
 /* Data patterns for transfers through edu (edu_suite.c). */
 #define DH_POISON	0x5a
 
