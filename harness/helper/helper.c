@@ -37,7 +37,7 @@
 #define OPEN_TRIES	50	/* devtmpfs creates the node asynchronously */
 
 /* Tests per attribute, plus one per extra buffer kind. */
-#define TESTS_PER_ATTR	3
+#define TESTS_PER_ATTR	4
 #define EXTRA_KINDS	2
 
 struct kv {
@@ -420,6 +420,51 @@ static void test_range(const char *test, size_t size)
 	       NULL);
 }
 
+/*
+ * A buffer whose size is not a page multiple: a mapping of its
+ * page-rounded size covers it and must be accepted (the DMA API maps whole
+ * pages), one page more must not; the kernel's bytes are seen up to size.
+ */
+static void test_odd(const char *test, size_t size, int kmap, uint32_t seed)
+{
+	size_t p = page_size, pages = (size + p - 1) / p;
+	const char *reason = NULL;
+	struct kv kv = { .len = 0 };
+	uint8_t *m, *big;
+	long bad;
+	int ret;
+
+	m = mmap(NULL, pages * p, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd,
+		 0);
+	kv_add(&kv, " map_pages=%zu mmap_ok=%d", pages, m != MAP_FAILED);
+	if (m == MAP_FAILED) {
+		kv_add(&kv, " mmap_errno=%d can_mmap=%u", errno, can_mmap);
+		if (can_mmap)
+			reason = "mmap_refused";
+	} else if (kmap) {
+		ret = kpattern(DH_IOC_KFILL, 0, size, seed, NULL);
+		bad = ret ? 0 : check(m, size, seed);
+		kv_add(&kv, " user_sees_kernel=%d", !ret && bad < 0);
+		if (ret || bad >= 0)
+			reason = "user_kernel_mismatch";
+	}
+	if (m != MAP_FAILED)
+		munmap(m, pages * p);
+	big = mmap(NULL, (pages + 1) * p, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   dev_fd, 0);
+	kv_add(&kv, " one_more_refused=%d", big == MAP_FAILED);
+	if (big != MAP_FAILED) {
+		munmap(big, (pages + 1) * p);
+		if (!reason)
+			reason = "out_of_range_mapped";
+	} else {
+		kv_add(&kv, " one_more_errno=%d", errno);
+	}
+	if (reason)
+		kv_add(&kv, " reason=%s", reason);
+	report(test, &kv, reason ? DH_VERDICT_NOT_OK : DH_VERDICT_OK, NULL);
+}
+
 static int alloc(unsigned int kind, unsigned int attr, size_t size,
 		 struct dh_ioc_alloc *a)
 {
@@ -461,13 +506,23 @@ static void test_attr(unsigned int attr)
 		report(t_map, &none, DH_VERDICT_OK, NULL);
 		report(t_pgoff, &none, DH_VERDICT_SKIP, "alloc_failed");
 		report(t_range, &none, DH_VERDICT_SKIP, "alloc_failed");
+	} else {
+		if (test_map(t_map, size, a.kmap, seed))
+			test_pgoff(t_pgoff, size, seed + 8);
+		else
+			report(t_pgoff, &none, DH_VERDICT_SKIP,
+			       "mmap_refused");
+		test_range(t_range, size);
+		buf_free();
+	}
+
+	snprintf(t_map, sizeof(t_map), "%s_odd_size", a.slug);
+	size = 3 * page_size + 1;
+	if (alloc(DH_BUF_ATTRS, attr, size, &a) || !a.ok) {
+		report(t_map, &none, DH_VERDICT_OK, NULL);
 		return;
 	}
-	if (test_map(t_map, size, a.kmap, seed))
-		test_pgoff(t_pgoff, size, seed + 8);
-	else
-		report(t_pgoff, &none, DH_VERDICT_SKIP, "mmap_refused");
-	test_range(t_range, size);
+	test_odd(t_map, size, a.kmap, seed + 12);
 	buf_free();
 }
 

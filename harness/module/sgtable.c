@@ -8,7 +8,7 @@
  * name exactly the pages behind the buffer's kernel mapping; the table must
  * then map with dma_map_sgtable() and cover the same length in DMA space.
  *
- * Per attribute and two sizes (one not a page multiple). A failing
+ * Per attribute and three sizes (one not a page multiple). A failing
  * dma_get_sgtable_attrs() is data (the call is not in dma-api.rst, and an
  * implementation may refuse): ok stays a statement about the allocation,
  * sgt_ok about the table.
@@ -18,16 +18,18 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
-#include <linux/sizes.h>
 #include <linux/vmalloc.h>
 
 #include "harness.h"
 
-#define DH_SGT_NSIZES	2
+#define DH_SGT_NSIZES	3
 
 static size_t dh_sgt_size(unsigned int i)
 {
-	return i ? SZ_64K : 3 * PAGE_SIZE + 1;
+	static const size_t pages[DH_SGT_NSIZES] = { 1, 3, 16 };
+
+	/* PAGE_SIZE, 3 * PAGE_SIZE + 1 (not a page multiple), 64 KiB on 4K */
+	return pages[i] * PAGE_SIZE + (i == 1);
 }
 
 unsigned int dh_sgtable_plan(const struct dh_ctx *ctx)
