@@ -47,11 +47,12 @@ static irqreturn_t edu_irq(int irq, void *data)
 }
 
 /*
- * One vector, MSI preferred. Both the vectors and the handler are managed
- * (pcim_enable_device() and devm): they go away with the driver binding.
- * Without an IRQ every transfer is polled.
+ * One vector, MSI preferred (types: PCI_IRQ_* flags, 0 for none). Both the
+ * vectors and the handler are managed (pcim_enable_device() and devm): they
+ * go away with the driver binding. Without an IRQ every transfer is polled.
  */
-void edu_setup_irq(struct edu_dev *edu, struct pci_dev *pdev)
+void edu_setup_irq(struct edu_dev *edu, struct pci_dev *pdev,
+		   unsigned int types)
 {
 	int ret;
 
@@ -63,7 +64,9 @@ void edu_setup_irq(struct edu_dev *edu, struct pci_dev *pdev)
 	writel(readl(edu->mmio + EDU_REG_IRQ_STATUS),
 	       edu->mmio + EDU_REG_IRQ_ACK);
 
-	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);
+	if (!types)
+		return;
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, types);
 	if (ret < 0) {
 		edu->irq_errno = -ret;
 		return;

@@ -79,7 +79,8 @@ struct edu_dev {
 };
 
 int edu_check(struct edu_dev *edu, u32 *id);
-void edu_setup_irq(struct edu_dev *edu, struct pci_dev *pdev);
+void edu_setup_irq(struct edu_dev *edu, struct pci_dev *pdev,
+		   unsigned int types);
 const char *edu_completion_name(enum edu_completion c);
 int edu_dma_to_device(struct edu_dev *edu, dma_addr_t src, u32 edu_off,
 		      u32 len, u64 *ns);

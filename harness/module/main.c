@@ -51,6 +51,25 @@ MODULE_PARM_DESC(fault,
 		 "Fault injection for testing the harness: panic_after:N panics after N KTAP results (default: none)");
 
 /*
+ * Which interrupt edu's transfers end with: "auto" (MSI, else INTx),
+ * "msi", "intx", or "poll" (no interrupt, the RUN bit is polled).
+ */
+static char *edu_irq = "auto";
+module_param(edu_irq, charp, 0444);
+MODULE_PARM_DESC(edu_irq, "edu interrupt: auto (default), msi, intx or poll");
+
+static unsigned int dh_irq_types(void)
+{
+	if (!edu_irq || !strcmp(edu_irq, "auto"))
+		return PCI_IRQ_ALL_TYPES;
+	if (!strcmp(edu_irq, "msi"))
+		return PCI_IRQ_MSI;
+	if (!strcmp(edu_irq, "intx"))
+		return PCI_IRQ_LEGACY;
+	return 0;
+}
+
+/*
  * phase=reload is the second load (see above). reload_suite and the base_*
  * values come from the first load's reload_args, which the init reads from
  * sysfs before rmmod and passes back verbatim; reload_suite=0 means the
@@ -210,7 +229,7 @@ static int dh_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			ctx->edu_id);
 		return ret;
 	}
-	edu_setup_irq(&ctx->edu, pdev);
+	edu_setup_irq(&ctx->edu, pdev, dh_irq_types());
 
 	dh_run_all(ctx);
 	return 0;
