@@ -36,9 +36,10 @@
 #define BUF_PAGES	4
 #define OPEN_TRIES	50	/* devtmpfs creates the node asynchronously */
 
-/* Tests per attribute, plus one per extra buffer kind. */
+/* Tests per attribute, and per extra buffer kind (pages, noncontiguous). */
 #define TESTS_PER_ATTR	4
 #define EXTRA_KINDS	2
+#define TESTS_PER_KIND	3
 
 struct kv {
 	char buf[384];
@@ -530,19 +531,28 @@ static void test_kind(unsigned int kind)
 {
 	size_t size = BUF_PAGES * page_size;
 	struct dh_ioc_alloc a;
-	char test[80];
+	char t_map[80], t_pgoff[80], t_range[80];
 	struct kv none = { .len = 0 };
+	uint32_t seed = 0x2000 + kind * 16;
 
 	if (alloc(kind, 0, size, &a)) {
 		snprintf(a.slug, sizeof(a.slug), "kind%u", kind);
 		a.ok = 0;
 	}
-	snprintf(test, sizeof(test), "%s_mmap", a.slug);
+	snprintf(t_map, sizeof(t_map), "%s_mmap", a.slug);
+	snprintf(t_pgoff, sizeof(t_pgoff), "%s_pgoff", a.slug);
+	snprintf(t_range, sizeof(t_range), "%s_out_of_range", a.slug);
 	if (!a.ok) {
-		report(test, &none, DH_VERDICT_OK, NULL);
+		report(t_map, &none, DH_VERDICT_OK, NULL);
+		report(t_pgoff, &none, DH_VERDICT_SKIP, "alloc_failed");
+		report(t_range, &none, DH_VERDICT_SKIP, "alloc_failed");
 		return;
 	}
-	test_map(test, size, a.kmap, 0x2000 + kind * 16);
+	if (test_map(t_map, size, a.kmap, seed))
+		test_pgoff(t_pgoff, size, seed + 8);
+	else
+		report(t_pgoff, &none, DH_VERDICT_SKIP, "mmap_refused");
+	test_range(t_range, size);
 	buf_free();
 }
 
@@ -582,7 +592,7 @@ int main(void)
 	page_size = info.page_size;
 	can_mmap = info.can_mmap;
 	memset(&start, 0, sizeof(start));
-	start.plan = info.nattrs * TESTS_PER_ATTR + EXTRA_KINDS;
+	start.plan = info.nattrs * TESTS_PER_ATTR + EXTRA_KINDS * TESTS_PER_KIND;
 	if (ioctl(dev_fd, DH_IOC_START, &start)) {
 		warnx("DH_IOC_START: %s", strerror(errno));
 		return 1;
