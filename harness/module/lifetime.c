@@ -7,7 +7,8 @@
  *    own tag and checked before it is freed);
  *  - behind an IOMMU DMA-API domain, the IOVA no longer translates once the
  *    buffer is freed (iommu_iova_to_phys() == 0; a flush queue only delays
- *    the IOTLB flush and the IOVA's reuse, not the page-table unmap);
+ *    the IOTLB flush and the IOVA's reuse, not the page-table unmap); with
+ *    several threads, a sibling's live buffer may own it again (dh_lt_sem);
  *  - free memory, free CMA and the dma-coherent remaps come back to where
  *    they were before the cycles (memstat.c says where each comes from).
  */
@@ -20,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/prandom.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -68,7 +70,8 @@ struct dh_lt_stats {
 	unsigned int failed;
 	unsigned int corrupt;	/* a live buffer lost its tag: overlap */
 	unsigned int iommu_checked;
-	unsigned int iommu_stale;
+	unsigned int iommu_stale;	/* translated after free, unexplained */
+	unsigned int iommu_reused;	/* ... by a sibling's live buffer */
 	u64 bytes;
 };
 
@@ -80,7 +83,55 @@ struct dh_lt_run {
 	struct dh_lt_stats st;
 	struct dh_lt_buf live[DH_LT_LIVE];
 	struct completion done;
+	struct dh_lt_run *all;		/* all threads' runs, NULL when alone */
+	unsigned int nall;
 };
+
+/*
+ * With several threads, a freed IOVA may be mapped again at once by a
+ * sibling (a strict domain frees IOVAs immediately). To tell that from a
+ * mapping left behind, every allocation and free runs, with the update of
+ * its live[] slot, inside a read section (so they stay concurrent with
+ * each other), and a translation seen after a free is judged inside a
+ * write section: no allocation or free is then in flight, and every
+ * mapped IOVA of the domain belongs to some thread's live buffer.
+ */
+static DECLARE_RWSEM(dh_lt_sem);
+
+static bool dh_lt_owned(struct dh_lt_run *r, dma_addr_t dma)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < r->nall; i++) {
+		for (j = 0; j < DH_LT_LIVE; j++) {
+			const struct dh_lt_buf *b = &r->all[i].live[j];
+
+			if (b->cpu && dma >= b->dma && dma - b->dma < b->size)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void dh_lt_check_unmapped(struct dh_lt_run *r, dma_addr_t dma)
+{
+	r->st.iommu_checked++;
+	if (!iommu_iova_to_phys(r->domain, dma))
+		return;
+	if (!r->all) {
+		r->st.iommu_stale++;
+		return;
+	}
+	down_write(&dh_lt_sem);
+	/* Unmapped by now: a sibling mapped and freed it meanwhile. */
+	if (iommu_iova_to_phys(r->domain, dma)) {
+		if (dh_lt_owned(r, dma))
+			r->st.iommu_reused++;
+		else
+			r->st.iommu_stale++;
+	}
+	up_write(&dh_lt_sem);
+}
 
 static bool dh_lt_kmap(const struct dh_lt_buf *b)
 {
@@ -89,17 +140,18 @@ static bool dh_lt_kmap(const struct dh_lt_buf *b)
 
 static void dh_lt_release(struct dh_lt_run *r, struct dh_lt_buf *b)
 {
-	if (!b->cpu)
+	void *cpu = b->cpu;
+
+	if (!cpu)
 		return;
-	if (dh_lt_kmap(b) && memchr_inv(b->cpu, b->tag, b->size))
+	if (dh_lt_kmap(b) && memchr_inv(cpu, b->tag, b->size))
 		r->st.corrupt++;
-	dma_free_attrs(r->dev, b->size, b->cpu, b->dma, b->a->attrs);
-	if (r->domain) {
-		r->st.iommu_checked++;
-		if (iommu_iova_to_phys(r->domain, b->dma))
-			r->st.iommu_stale++;
-	}
+	down_read(&dh_lt_sem);
 	b->cpu = NULL;
+	dma_free_attrs(r->dev, b->size, cpu, b->dma, b->a->attrs);
+	up_read(&dh_lt_sem);
+	if (r->domain)
+		dh_lt_check_unmapped(r, b->dma);
 }
 
 static void dh_lt_cycles(struct dh_lt_run *r)
@@ -118,8 +170,10 @@ static void dh_lt_cycles(struct dh_lt_run *r)
 		b->size = (1 + (y % DH_LT_MAX_PAGES)) * PAGE_SIZE -
 			  (x >> 8) % PAGE_SIZE;
 		b->tag = (u8)(i | 1);
+		down_read(&dh_lt_sem);
 		b->cpu = dma_alloc_attrs(r->dev, b->size, &b->dma, GFP_KERNEL,
 					 b->a->attrs | DMA_ATTR_NO_WARN);
+		up_read(&dh_lt_sem);
 		r->st.cycles++;
 		if (!b->cpu) {
 			r->st.failed++;
@@ -152,7 +206,7 @@ static struct iommu_domain *dh_lt_domain(struct device *dev)
 }
 
 static void dh_lt_stats_diag(struct ktap_diag *d, const struct dh_lt_stats *st,
-			     bool iommu)
+			     bool iommu, bool alone)
 {
 	ktap_diag_u64(d, "allocs_ok", st->ok);
 	ktap_diag_u64(d, "allocs_failed", st->failed);
@@ -161,6 +215,8 @@ static void dh_lt_stats_diag(struct ktap_diag *d, const struct dh_lt_stats *st,
 	if (iommu) {
 		ktap_diag_u64(d, "iommu_checked", st->iommu_checked);
 		ktap_diag_u64(d, "iommu_stale", st->iommu_stale);
+		if (!alone)
+			ktap_diag_u64(d, "iommu_reused", st->iommu_reused);
 	}
 }
 
@@ -198,7 +254,7 @@ static void dh_lt_single(struct dh_ctx *ctx, struct ktap_suite *s)
 	r->cycles = DH_LT_CYCLES;
 	prandom_seed_state(&r->rnd, lifetime_seed);
 	dh_lt_cycles(r);
-	dh_lt_stats_diag(&d, &r->st, r->domain);
+	dh_lt_stats_diag(&d, &r->st, r->domain, true);
 	reason = dh_lt_reason(&r->st);
 	if (reason)
 		ktap_diag_str(&d, "reason", reason);
@@ -231,6 +287,8 @@ static void dh_lt_threads(struct dh_ctx *ctx, struct ktap_suite *s)
 		r[i].dev = ctx->dev;
 		r[i].domain = dh_lt_domain(ctx->dev);
 		r[i].cycles = DH_LT_THREAD_CYCLES;
+		r[i].all = r;
+		r[i].nall = DH_LT_THREADS;
 		init_completion(&r[i].done);
 		prandom_seed_state(&r[i].rnd, lifetime_seed + 1 + i);
 		t = kthread_run(dh_lt_thread, &r[i], "dma_harness/%u", i);
@@ -250,9 +308,10 @@ static void dh_lt_threads(struct dh_ctx *ctx, struct ktap_suite *s)
 		sum.corrupt += r[i].st.corrupt;
 		sum.iommu_checked += r[i].st.iommu_checked;
 		sum.iommu_stale += r[i].st.iommu_stale;
+		sum.iommu_reused += r[i].st.iommu_reused;
 	}
 	ktap_diag_u64(&d, "started", started);
-	dh_lt_stats_diag(&d, &sum, r[0].domain);
+	dh_lt_stats_diag(&d, &sum, r[0].domain, false);
 	reason = dh_lt_reason(&sum);
 	if (timedout) {
 		ktap_diag_u64(&d, "timed_out", timedout);
