@@ -30,6 +30,7 @@
 #include "dh_uapi.h"
 
 #define PROG		"dma-harness-helper"
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define POISON		0x5a
 /* edu's usable window: see harness/module/edu.h (EDU_XFER_LEN). */
 #define XFER_LEN	4088
@@ -77,7 +78,7 @@ static void kv_add(struct kv *kv, const char *fmt, ...)
 		kv->len = sizeof(kv->buf) - 1;
 }
 
-static void report(const char *test, struct kv *kv, unsigned int verdict,
+static void send_report(const char *test, struct kv *kv, unsigned int verdict,
 		   const char *skip)
 {
 	struct dh_ioc_report r;
@@ -161,7 +162,7 @@ static int edu(int to_ram, size_t off, struct dh_ioc_edu *x)
  * vmflags=rd,wr,...) and Rss; returns the flags in flags (space separated
  * two-letter words, as the kernel prints them).
  */
-static void smaps(void *addr, struct kv *kv, char *flags, size_t flen)
+static void read_smaps(void *addr, struct kv *kv, char *flags, size_t flen)
 {
 	unsigned long want = (unsigned long)addr, start, end;
 	char line[512];
@@ -257,12 +258,12 @@ static int test_map(const char *test, size_t size, int kmap, uint32_t seed)
 		/* dma_can_mmap() said no: a refusal is what it promised. */
 		if (can_mmap)
 			kv_add(&kv, " reason=mmap_refused");
-		report(test, &kv, can_mmap ? DH_VERDICT_NOT_OK : DH_VERDICT_OK,
+		send_report(test, &kv, can_mmap ? DH_VERDICT_NOT_OK : DH_VERDICT_OK,
 		       NULL);
 		return 0;
 	}
 	kv_add(&kv, " mmap_ok=1");
-	smaps(m, &kv, flags, sizeof(flags));
+	read_smaps(m, &kv, flags, sizeof(flags));
 	kv_add(&kv, " vm_io=%d vm_pfnmap=%d vm_dontdump=%d vm_dontexpand=%d",
 	       has_flag(flags, "io"), has_flag(flags, "pf"),
 	       has_flag(flags, "dd"), has_flag(flags, "de"));
@@ -320,7 +321,7 @@ static int test_map(const char *test, size_t size, int kmap, uint32_t seed)
 	munmap(m, size);
 	if (reason)
 		kv_add(&kv, " reason=%s", reason);
-	report(test, &kv, reason ? DH_VERDICT_NOT_OK : DH_VERDICT_OK, NULL);
+	send_report(test, &kv, reason ? DH_VERDICT_NOT_OK : DH_VERDICT_OK, NULL);
 	return 1;
 }
 
@@ -376,7 +377,7 @@ static void test_pgoff(const char *test, size_t size, uint32_t seed)
 		munmap(last, p);
 	if (reason)
 		kv_add(&kv, " reason=%s", reason);
-	report(test, &kv, reason ? DH_VERDICT_NOT_OK : DH_VERDICT_OK, NULL);
+	send_report(test, &kv, reason ? DH_VERDICT_NOT_OK : DH_VERDICT_OK, NULL);
 }
 
 /* Requests beyond the buffer must be refused (dma_direct_mmap: -ENXIO). */
@@ -396,7 +397,7 @@ static void test_range(const char *test, size_t size)
 	char errnos[64] = "";
 	int mapped = -1;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		void *m = mmap(NULL, cases[i].len, PROT_READ | PROT_WRITE,
 			       MAP_SHARED, dev_fd, cases[i].off);
 		size_t l = strlen(errnos);
@@ -417,7 +418,7 @@ static void test_range(const char *test, size_t size)
 	if (mapped >= 0)
 		kv_add(&kv, " mapped_case=%d reason=out_of_range_mapped",
 		       mapped);
-	report(test, &kv, mapped >= 0 ? DH_VERDICT_NOT_OK : DH_VERDICT_OK,
+	send_report(test, &kv, mapped >= 0 ? DH_VERDICT_NOT_OK : DH_VERDICT_OK,
 	       NULL);
 }
 
@@ -463,10 +464,10 @@ static void test_odd(const char *test, size_t size, int kmap, uint32_t seed)
 	}
 	if (reason)
 		kv_add(&kv, " reason=%s", reason);
-	report(test, &kv, reason ? DH_VERDICT_NOT_OK : DH_VERDICT_OK, NULL);
+	send_report(test, &kv, reason ? DH_VERDICT_NOT_OK : DH_VERDICT_OK, NULL);
 }
 
-static int alloc(unsigned int kind, unsigned int attr, size_t size,
+static int buf_alloc(unsigned int kind, unsigned int attr, size_t size,
 		 struct dh_ioc_alloc *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -495,7 +496,7 @@ static void test_attr(unsigned int attr)
 	struct kv none = { .len = 0 };
 	uint32_t seed = 0x1000 + attr * 16;
 
-	if (alloc(DH_BUF_ATTRS, attr, size, &a)) {
+	if (buf_alloc(DH_BUF_ATTRS, attr, size, &a)) {
 		snprintf(a.slug, sizeof(a.slug), "attr%u", attr);
 		a.ok = 0;
 	}
@@ -504,14 +505,14 @@ static void test_attr(unsigned int attr)
 	snprintf(t_range, sizeof(t_range), "%s_out_of_range", a.slug);
 	if (!a.ok) {
 		/* A refused allocation is data, not a failure. */
-		report(t_map, &none, DH_VERDICT_OK, NULL);
-		report(t_pgoff, &none, DH_VERDICT_SKIP, "alloc_failed");
-		report(t_range, &none, DH_VERDICT_SKIP, "alloc_failed");
+		send_report(t_map, &none, DH_VERDICT_OK, NULL);
+		send_report(t_pgoff, &none, DH_VERDICT_SKIP, "alloc_failed");
+		send_report(t_range, &none, DH_VERDICT_SKIP, "alloc_failed");
 	} else {
 		if (test_map(t_map, size, a.kmap, seed))
 			test_pgoff(t_pgoff, size, seed + 8);
 		else
-			report(t_pgoff, &none, DH_VERDICT_SKIP,
+			send_report(t_pgoff, &none, DH_VERDICT_SKIP,
 			       "mmap_refused");
 		test_range(t_range, size);
 		buf_free();
@@ -519,8 +520,8 @@ static void test_attr(unsigned int attr)
 
 	snprintf(t_map, sizeof(t_map), "%s_odd_size", a.slug);
 	size = 3 * page_size + 1;
-	if (alloc(DH_BUF_ATTRS, attr, size, &a) || !a.ok) {
-		report(t_map, &none, DH_VERDICT_OK, NULL);
+	if (buf_alloc(DH_BUF_ATTRS, attr, size, &a) || !a.ok) {
+		send_report(t_map, &none, DH_VERDICT_OK, NULL);
 		return;
 	}
 	test_odd(t_map, size, a.kmap, seed + 12);
@@ -535,7 +536,7 @@ static void test_kind(unsigned int kind)
 	struct kv none = { .len = 0 };
 	uint32_t seed = 0x2000 + kind * 16;
 
-	if (alloc(kind, 0, size, &a)) {
+	if (buf_alloc(kind, 0, size, &a)) {
 		snprintf(a.slug, sizeof(a.slug), "kind%u", kind);
 		a.ok = 0;
 	}
@@ -543,15 +544,15 @@ static void test_kind(unsigned int kind)
 	snprintf(t_pgoff, sizeof(t_pgoff), "%s_pgoff", a.slug);
 	snprintf(t_range, sizeof(t_range), "%s_out_of_range", a.slug);
 	if (!a.ok) {
-		report(t_map, &none, DH_VERDICT_OK, NULL);
-		report(t_pgoff, &none, DH_VERDICT_SKIP, "alloc_failed");
-		report(t_range, &none, DH_VERDICT_SKIP, "alloc_failed");
+		send_report(t_map, &none, DH_VERDICT_OK, NULL);
+		send_report(t_pgoff, &none, DH_VERDICT_SKIP, "alloc_failed");
+		send_report(t_range, &none, DH_VERDICT_SKIP, "alloc_failed");
 		return;
 	}
 	if (test_map(t_map, size, a.kmap, seed))
 		test_pgoff(t_pgoff, size, seed + 8);
 	else
-		report(t_pgoff, &none, DH_VERDICT_SKIP, "mmap_refused");
+		send_report(t_pgoff, &none, DH_VERDICT_SKIP, "mmap_refused");
 	test_range(t_range, size);
 	buf_free();
 }
