@@ -15,17 +15,90 @@
  *    clamped address. A handle outside the mask is thus refused here too,
  *    since the data would land somewhere else and the run would only show a
  *    mismatch.
- * Completion is polled: the command register's RUN bit clears when the
- * transfer is done. No interrupt is used, so no IRQ setup is needed.
+ * Completion comes by interrupt when one could be set up (MSI, else INTx:
+ * the command asks edu to raise DMA_IRQ, the handler acknowledges it at
+ * 0x64), with polling of the RUN bit as the fallback: each transfer records
+ * which of the two ended it (enum edu_completion).
  */
 #include <linux/delay.h>
 #include <linux/errno.h>
+#include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/kernel.h>
+#include <linux/pci.h>
 
 #include "edu.h"
+
+static irqreturn_t edu_irq(int irq, void *data)
+{
+	struct edu_dev *edu = data;
+	u32 status = readl(edu->mmio + EDU_REG_IRQ_STATUS);
+
+	if (!status)
+		return IRQ_NONE;
+	writel(status, edu->mmio + EDU_REG_IRQ_ACK);
+	if (status & EDU_IRQ_DMA) {
+		edu->irqs++;
+		complete(&edu->done);
+	}
+	return IRQ_HANDLED;
+}
+
+/*
+ * One vector, MSI preferred (types: PCI_IRQ_* flags, 0 for none). Both the
+ * vectors and the handler are managed (pcim_enable_device() and devm): they
+ * go away with the driver binding. Without an IRQ every transfer is polled.
+ */
+void edu_setup_irq(struct edu_dev *edu, struct pci_dev *pdev,
+		   unsigned int types)
+{
+	int ret;
+
+	init_completion(&edu->done);
+	edu->irq = 0;
+	edu->irq_kind = "none";
+	edu->irq_errno = 0;
+	/* Nothing may be pending from a previous binding. */
+	writel(readl(edu->mmio + EDU_REG_IRQ_STATUS),
+	       edu->mmio + EDU_REG_IRQ_ACK);
+
+	if (!types)
+		return;
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, types);
+	if (ret < 0) {
+		edu->irq_errno = -ret;
+		return;
+	}
+	ret = pci_irq_vector(pdev, 0);
+	if (ret < 0) {
+		edu->irq_errno = -ret;
+		return;
+	}
+	edu->irq = ret;
+	ret = devm_request_irq(&pdev->dev, edu->irq, edu_irq, IRQF_SHARED,
+			       "dma_harness", edu);
+	if (ret) {
+		edu->irq = 0;
+		edu->irq_errno = -ret;
+		return;
+	}
+	edu->irq_kind = pdev->msi_enabled ? "msi" :
+			pdev->msix_enabled ? "msix" : "intx";
+}
+
+const char *edu_completion_name(enum edu_completion c)
+{
+	switch (c) {
+	case EDU_DONE_IRQ:
+		return "irq";
+	case EDU_DONE_POLL:
+		return "poll";
+	default:
+		return "none";
+	}
+}
 
 int edu_check(struct edu_dev *edu, u32 *id)
 {
@@ -97,10 +170,25 @@ static int edu_transfer(struct edu_dev *edu, u64 src, u64 dst, u32 len,
 	 * before the doorbell, and readl() in edu_busy() orders the device's
 	 * stores before our later loads: no explicit barrier is needed.
 	 */
+	edu->last = EDU_DONE_NONE;
+	if (edu->irq) {
+		reinit_completion(&edu->done);
+		cmd |= EDU_DMA_IRQ;
+	}
 	start = ktime_get_ns();
 	writel(cmd | EDU_DMA_RUN, edu->mmio + EDU_REG_DMA_CMD);
+	if (edu->irq &&
+	    wait_for_completion_timeout(&edu->done,
+					msecs_to_jiffies(EDU_IRQ_WAIT_MS)) &&
+	    !edu_busy(edu)) {
+		*ns = ktime_get_ns() - start;
+		edu->last = EDU_DONE_IRQ;
+		return 0;
+	}
 	ret = edu_wait_idle(edu);
 	*ns = ktime_get_ns() - start;
+	if (!ret)
+		edu->last = EDU_DONE_POLL;
 	return ret;
 }
 

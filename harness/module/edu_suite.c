@@ -4,12 +4,15 @@
  * must reach the device, and data the device writes must be what the CPU
  * reads back, without any sync call (that is what "coherent" promises).
  *
- * Per attribute: a two-page buffer, a pattern in its first EDU_XFER_LEN
- * bytes, one transfer RAM -> edu, the whole buffer overwritten with a
- * poison byte, one transfer edu -> RAM to an offset that straddles the
- * page boundary, then a compare of the window (pattern) and of everything
- * around it (poison, to catch a transfer that spills). Each transfer costs
- * edu's fixed 100 ms, so there are only two per attribute.
+ * Per attribute (and for a few pairs): a four-page buffer, a pattern in its
+ * last EDU_XFER_LEN bytes (so the device reads the last page, up to the
+ * buffer's last byte), one transfer RAM -> edu, the whole buffer
+ * overwritten with a poison byte, one transfer edu -> RAM to an offset that
+ * straddles the boundary between the second and third page, then a compare
+ * of the window (pattern) and of everything around it (poison, to catch a
+ * transfer that spills). Each transfer costs edu's fixed 100 ms, so there
+ * are only two per test; both end by interrupt when edu's IRQ could be set
+ * up ("completion" key).
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -17,24 +20,32 @@
 #include <linux/mm.h>
 #include <linux/string.h>
 
+#include "dh_uapi.h"
 #include "harness.h"
 
-#define DH_POISON	0x5a
+#define DH_EDU_PAGES	4
+
+/* Pairs of attributes that drivers combine. */
+static const struct dh_attr dh_edu_pairs[] = {
+	{ DMA_ATTR_WRITE_COMBINE | DMA_ATTR_FORCE_CONTIGUOUS,
+	  "WRITE_COMBINE+FORCE_CONTIGUOUS", "write_combine_force_contiguous" },
+	{ DMA_ATTR_WRITE_COMBINE | DMA_ATTR_ALLOC_SINGLE_PAGES,
+	  "WRITE_COMBINE+ALLOC_SINGLE_PAGES",
+	  "write_combine_alloc_single_pages" },
+};
 
 unsigned int dh_edu_plan(const struct dh_ctx *ctx)
 {
-	return dh_nattrs;
+	return dh_nattrs + ARRAY_SIZE(dh_edu_pairs);
 }
 
-/* Position-dependent and seeded per attribute, so stale data never passes. */
-static u8 dh_pattern(size_t i, u32 seed)
+/* Position-dependent and seeded per test, so stale data never passes. */
+u8 dh_pattern(size_t i, u32 seed)
 {
-	u32 x = (u32)i * 0x9e3779b1u + seed * 0x85ebca6bu;
-
-	return (x >> 24) ^ (x >> 11) ^ (u8)i;
+	return dh_uapi_pattern(i, seed);
 }
 
-static void dh_fill(u8 *buf, size_t len, u32 seed)
+void dh_fill(u8 *buf, size_t len, u32 seed)
 {
 	size_t i;
 
@@ -43,8 +54,7 @@ static void dh_fill(u8 *buf, size_t len, u32 seed)
 }
 
 /* Returns the first bad offset in buf, or -1 when all is as expected. */
-static long dh_verify(const u8 *buf, size_t total, size_t off, size_t len,
-		      u32 seed)
+long dh_verify(const u8 *buf, size_t total, size_t off, size_t len, u32 seed)
 {
 	size_t i;
 
@@ -58,19 +68,21 @@ static long dh_verify(const u8 *buf, size_t total, size_t off, size_t len,
 	return -1;
 }
 
-static void dh_edu_one(struct dh_ctx *ctx, struct ktap_suite *s,
-		       const struct dh_attr *a, u32 seed)
+void dh_edu_roundtrip(struct dh_ctx *ctx, struct ktap_suite *s,
+		      const struct dh_attr *a, u32 seed)
 {
 	struct device *dev = ctx->dev;
-	size_t size = 2 * PAGE_SIZE;
-	size_t dst_off = PAGE_SIZE - EDU_XFER_LEN / 2;
+	size_t size = DH_EDU_PAGES * PAGE_SIZE;
+	size_t src_off = size - EDU_XFER_LEN;
+	size_t dst_off = 2 * PAGE_SIZE - EDU_XFER_LEN / 2;
 	const char *reason = NULL;
 	u64 to_dev_ns = 0, to_ram_ns = 0;
+	enum edu_completion done[2] = { EDU_DONE_NONE, EDU_DONE_NONE };
 	struct ktap_diag d;
 	dma_addr_t dma = 0;
 	char test[48];
 	long bad;
-	void *cpu;
+	u8 *cpu;
 	int ret;
 
 	snprintf(test, sizeof(test), "%s_roundtrip", a->slug);
@@ -96,15 +108,20 @@ static void dh_edu_one(struct dh_ctx *ctx, struct ktap_suite *s,
 	}
 	ktap_diag_str(&d, "mapping", dh_kind_name(dh_addr_kind(cpu)));
 	ktap_diag_u64(&d, "bytes", EDU_XFER_LEN);
+	ktap_diag_u64(&d, "src_offset", src_off);
 	ktap_diag_u64(&d, "dst_offset", dst_off);
+	ktap_diag_str(&d, "irq", ctx->edu.irq_kind);
 
 	memset(cpu, DH_POISON, size);
-	dh_fill(cpu, EDU_XFER_LEN, seed);
-	ret = edu_dma_to_device(&ctx->edu, dma, 0, EDU_XFER_LEN, &to_dev_ns);
+	dh_fill(cpu + src_off, EDU_XFER_LEN, seed);
+	ret = edu_dma_to_device(&ctx->edu, dma + src_off, 0, EDU_XFER_LEN,
+				&to_dev_ns);
+	done[0] = ctx->edu.last;
 	if (!ret) {
 		memset(cpu, DH_POISON, size);
 		ret = edu_dma_to_ram(&ctx->edu, 0, dma + dst_off,
 				     EDU_XFER_LEN, &to_ram_ns);
+		done[1] = ctx->edu.last;
 	}
 
 	if (ret == -ERANGE) {
@@ -121,6 +138,9 @@ static void dh_edu_one(struct dh_ctx *ctx, struct ktap_suite *s,
 			reason = "data_mismatch";
 		}
 	}
+	ktap_diag_str(&d, "completion",
+		      edu_completion_name(done[1] == EDU_DONE_POLL ?
+					  done[1] : done[0]));
 	ktap_diag_u64(&d, "to_device_ns", to_dev_ns);
 	ktap_diag_u64(&d, "to_ram_ns", to_ram_ns);
 	ktap_diag_u64(&d, "transfer_ns", to_dev_ns + to_ram_ns);
@@ -146,5 +166,7 @@ void dh_edu_run(struct dh_ctx *ctx, struct ktap_suite *s)
 	unsigned int i;
 
 	for (i = 0; i < dh_nattrs; i++)
-		dh_edu_one(ctx, s, &dh_attrs[i], i + 1);
+		dh_edu_roundtrip(ctx, s, &dh_attrs[i], i + 1);
+	for (i = 0; i < ARRAY_SIZE(dh_edu_pairs); i++)
+		dh_edu_roundtrip(ctx, s, &dh_edu_pairs[i], dh_nattrs + i + 1);
 }

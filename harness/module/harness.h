@@ -61,6 +61,12 @@ unsigned int dh_gfp_plan(const struct dh_ctx *ctx);
 void dh_gfp_run(struct dh_ctx *ctx, struct ktap_suite *s);
 unsigned int dh_bench_plan(const struct dh_ctx *ctx);
 void dh_bench_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_sgtable_plan(const struct dh_ctx *ctx);
+void dh_sgtable_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_noncoherent_plan(const struct dh_ctx *ctx);
+void dh_noncoherent_run(struct dh_ctx *ctx, struct ktap_suite *s);
+unsigned int dh_lifetime_plan(const struct dh_ctx *ctx);
+void dh_lifetime_run(struct dh_ctx *ctx, struct ktap_suite *s);
 
 /* Kind of CPU address dma_alloc_attrs() returned. */
 enum dh_kind {
@@ -85,5 +91,40 @@ static inline bool dh_kind_mapped(enum dh_kind kind)
 {
 	return kind != DH_KIND_COOKIE;
 }
+/* Memory counters a leak would move (memstat.c); sizes in KiB. */
+struct dh_memsnap {
+	u64 free_kb;		/* si_meminfo() freeram: MemFree */
+	u64 total_kb;
+	u64 pcp_pages;		/* pages on per-CPU free lists (zoneinfo) */
+	u64 cma_free_kb;	/* NR_FREE_CMA_PAGES */
+	u64 cma_total_kb;
+	u64 vmalloc_used_kb;	/* meminfo VmallocUsed */
+	u64 slab_kb;
+	u64 dma_remaps;		/* vmallocinfo areas flagged dma-coherent */
+	bool have_pcp, have_remaps, have_meminfo;
+};
+
+int dh_memsnap_take(struct dh_memsnap *snap);
+/* Three tests, <prefix>_memfree, _cmafree, _vmalloc: after vs before. */
+void dh_memsnap_checks(struct ktap_suite *s, const char *prefix,
+		       const struct dh_memsnap *b, const struct dh_memsnap *a,
+		       u64 free_tol_kb);
+
+int dh_mmap_setup(struct dh_ctx *ctx, unsigned int num);
+void dh_mmap_teardown(void);
+int dh_mmap_reregister(void);
+void dh_reload_run(struct dh_ctx *ctx, unsigned int num,
+		   const struct dh_memsnap *base, const char *base_irq);
+void dh_edu_roundtrip(struct dh_ctx *ctx, struct ktap_suite *s,
+		      const struct dh_attr *a, u32 seed);
+
+/* Data patterns for transfers through edu (edu_suite.c). */
+#define DH_POISON	0x5a
+
+u8 dh_pattern(size_t i, u32 seed);
+void dh_fill(u8 *buf, size_t len, u32 seed);
+/* First offset in buf that is not pattern (in the window) or poison, or -1. */
+long dh_verify(const u8 *buf, size_t total, size_t off, size_t len,
+	       u32 seed);
 
 #endif /* DMA_HARNESS_H */

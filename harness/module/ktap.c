@@ -135,6 +135,12 @@ void ktap_diag_u64(struct ktap_diag *d, const char *key, u64 val)
 			    " %s=%llu", key, val);
 }
 
+void ktap_diag_s64(struct ktap_diag *d, const char *key, s64 val)
+{
+	d->len += scnprintf(d->buf + d->len, sizeof(d->buf) - d->len,
+			    " %s=%lld", key, val);
+}
+
 void ktap_diag_hex(struct ktap_diag *d, const char *key, u64 val)
 {
 	d->len += scnprintf(d->buf + d->len, sizeof(d->buf) - d->len,

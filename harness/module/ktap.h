@@ -57,6 +57,7 @@ void ktap_diag_start(struct ktap_diag *d, const struct ktap_suite *s,
 		     const char *test);
 void ktap_diag_str(struct ktap_diag *d, const char *key, const char *val);
 void ktap_diag_u64(struct ktap_diag *d, const char *key, u64 val);
+void ktap_diag_s64(struct ktap_diag *d, const char *key, s64 val);
 void ktap_diag_hex(struct ktap_diag *d, const char *key, u64 val);
 void ktap_diag_bool(struct ktap_diag *d, const char *key, bool val);
 void ktap_diag_reason(struct ktap_diag *d, const char *why);

@@ -6,8 +6,14 @@
  * (harness/PROTOCOL.md in the dma-harness repository); the host reads
  * them back from the raw console.
  *
- * Everything runs once, synchronously, while the module loads: the init
- * program of the guest loads the module and powers off when insmod returns.
+ * The KTAP document is one, printed in three phases (harness/PROTOCOL.md):
+ *  1. the module load (phase=run) prints the top-level plan and every suite
+ *     of dh_suites[], synchronously, then registers /dev/dma_harness;
+ *  2. the helper drives dma_mmap through that device (mmap.c), which ends
+ *     when the helper is done, dies, times out or the module is removed;
+ *  3. the init removes the module and loads it again with phase=reload and
+ *     the first load's reload_args: that load prints the last suite,
+ *     dma_reload (reload.c), and nothing else.
  */
 #include <linux/dma-mapping.h>
 #include <linux/kernel.h>
@@ -49,6 +55,60 @@ module_param(fault, charp, 0444);
 MODULE_PARM_DESC(fault,
 		 "Fault injection for testing the harness: panic_after:N panics after N KTAP results (default: none)");
 
+/*
+ * Which interrupt edu's transfers end with: "auto" (MSI, else INTx),
+ * "msi", "intx", or "poll" (no interrupt, the RUN bit is polled).
+ */
+static char *edu_irq = "auto";
+module_param(edu_irq, charp, 0444);
+MODULE_PARM_DESC(edu_irq, "edu interrupt: auto (default), msi, intx or poll");
+
+static unsigned int dh_irq_types(void)
+{
+	if (!edu_irq || !strcmp(edu_irq, "auto"))
+		return PCI_IRQ_ALL_TYPES;
+	if (!strcmp(edu_irq, "msi"))
+		return PCI_IRQ_MSI;
+	if (!strcmp(edu_irq, "intx"))
+		return PCI_IRQ_LEGACY;
+	return 0;
+}
+
+/*
+ * phase=reload is the second load (see above). reload_suite and the base_*
+ * values come from the first load's reload_args, which the init reads from
+ * sysfs before rmmod and passes back verbatim; reload_suite=0 means the
+ * document is already complete and this load prints one KTAP comment only.
+ */
+static char *phase = "run";
+module_param(phase, charp, 0444);
+MODULE_PARM_DESC(phase, "run (default) or reload (second load, prints dma_reload)");
+
+static unsigned int reload_suite;
+module_param(reload_suite, uint, 0444);
+MODULE_PARM_DESC(reload_suite, "Top-level number of dma_reload (from reload_args)");
+
+static struct dh_memsnap dh_base;
+module_param_named(base_free_kb, dh_base.free_kb, ullong, 0444);
+module_param_named(base_pcp_pages, dh_base.pcp_pages, ullong, 0444);
+module_param_named(base_cma_free_kb, dh_base.cma_free_kb, ullong, 0444);
+module_param_named(base_vmalloc_kb, dh_base.vmalloc_used_kb, ullong, 0444);
+module_param_named(base_slab_kb, dh_base.slab_kb, ullong, 0444);
+module_param_named(base_remaps, dh_base.dma_remaps, ullong, 0444);
+MODULE_PARM_DESC(base_free_kb, "Memory baseline of the first load (from reload_args)");
+
+static char *base_irq = "";
+module_param(base_irq, charp, 0444);
+MODULE_PARM_DESC(base_irq, "edu IRQ kind of the first load (from reload_args)");
+
+/* What the init passes to the second load: written by the first. */
+static char reload_args[320] = "reload_suite=0";
+module_param_string(reload_args, reload_args, sizeof(reload_args), 0444);
+MODULE_PARM_DESC(reload_args, "Read-only: parameters for the phase=reload load");
+
+/* After dh_suites[]: dma_mmap (helper-driven) and dma_reload (second load). */
+#define DH_LATE_SUITES	2
+
 static const struct dh_suite dh_suites[] = {
 	{ "dma_discovery", dh_discovery_plan, dh_discovery_run, true },
 	{ "dma_alloc", dh_alloc_plan, dh_alloc_run, true },
@@ -56,6 +116,9 @@ static const struct dh_suite dh_suites[] = {
 	{ "dma_masks", dh_masks_plan, dh_masks_run, true },
 	{ "dma_gfp", dh_gfp_plan, dh_gfp_run, true },
 	{ "dma_bench", dh_bench_plan, dh_bench_run, true },
+	{ "dma_sgtable", dh_sgtable_plan, dh_sgtable_run, true },
+	{ "dma_noncoherent_api", dh_noncoherent_plan, dh_noncoherent_run, false },
+	{ "dma_lifetime", dh_lifetime_plan, dh_lifetime_run, false },
 };
 
 static bool dh_ran;
@@ -78,13 +141,47 @@ static void dh_parse_fault(void)
 	pr_info("# dma_harness: fault=%s ignored (unknown)\n", fault);
 }
 
+static bool dh_reloading(void)
+{
+	return phase && !strcmp(phase, "reload");
+}
+
+static void dh_set_reload_args(struct dh_ctx *ctx, unsigned int num,
+			       const struct dh_memsnap *m)
+{
+	if (!ctx) {
+		strscpy(reload_args, "reload_suite=0", sizeof(reload_args));
+		return;
+	}
+	snprintf(reload_args, sizeof(reload_args),
+		 "reload_suite=%u base_free_kb=%llu base_pcp_pages=%llu base_cma_free_kb=%llu base_vmalloc_kb=%llu base_slab_kb=%llu base_remaps=%llu base_irq=%s",
+		 num, m->free_kb, m->pcp_pages, m->cma_free_kb,
+		 m->vmalloc_used_kb, m->slab_kb, m->dma_remaps,
+		 ctx->edu.irq_kind);
+}
+
 static void dh_run_all(struct dh_ctx *ctx)
 {
+	unsigned int mmap_num = ARRAY_SIZE(dh_suites) + 1;
+	struct dh_memsnap base;
 	struct ktap_suite s;
 	unsigned int i;
 
 	dh_ran = true;
-	ktap_header(ARRAY_SIZE(dh_suites));
+	if (dh_reloading()) {
+		if (!reload_suite)
+			pr_info("# dma_harness: phase=reload document_complete=1\n");
+		else if (!ctx)
+			ktap_suite_not_run(reload_suite, "dma_reload",
+					   "no_device");
+		else
+			dh_reload_run(ctx, reload_suite, &dh_base, base_irq);
+		return;
+	}
+
+	/* Before anything is allocated: dma_reload compares against it. */
+	dh_memsnap_take(&base);
+	ktap_header(ARRAY_SIZE(dh_suites) + DH_LATE_SUITES);
 	dh_parse_fault();
 	for (i = 0; i < ARRAY_SIZE(dh_suites); i++) {
 		const struct dh_suite *suite = &dh_suites[i];
@@ -102,6 +199,23 @@ static void dh_run_all(struct dh_ctx *ctx)
 		suite->run(ctx, &s);
 		ktap_suite_end(&s);
 	}
+	if (!ctx) {
+		ktap_suite_not_run(mmap_num, "dma_mmap", "no_device");
+		ktap_suite_not_run(mmap_num + 1, "dma_reload", "no_device");
+		dh_set_reload_args(NULL, 0, NULL);
+		return;
+	}
+	if (!ctx->pdev) {
+		/* Both late suites move data through edu, which has no part here. */
+		ktap_suite_skip(mmap_num, "dma_mmap",
+				"no_device_dma_in_noncoherent_variant");
+		ktap_suite_skip(mmap_num + 1, "dma_reload",
+				"no_device_dma_in_noncoherent_variant");
+		dh_set_reload_args(NULL, 0, NULL);
+		return;
+	}
+	dh_set_reload_args(ctx, mmap_num + 1, &base);
+	dh_mmap_setup(ctx, mmap_num);
 }
 
 static int dh_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -139,9 +253,15 @@ static int dh_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			ctx->edu_id);
 		return ret;
 	}
+	edu_setup_irq(&ctx->edu, pdev, dh_irq_types());
 
 	dh_run_all(ctx);
 	return 0;
+}
+
+static void dh_remove(struct pci_dev *pdev)
+{
+	dh_mmap_teardown();
 }
 
 static const struct pci_device_id dh_ids[] = {
@@ -154,6 +274,7 @@ static struct pci_driver dh_driver = {
 	.name = KBUILD_MODNAME,
 	.id_table = dh_ids,
 	.probe = dh_probe,
+	.remove = dh_remove,
 };
 
 /*
