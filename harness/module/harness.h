@@ -91,6 +91,7 @@ static inline bool dh_kind_mapped(enum dh_kind kind)
 {
 	return kind != DH_KIND_COOKIE;
 }
+
 /* Memory counters a leak would move (memstat.c); sizes in KiB. */
 struct dh_memsnap {
 	u64 free_kb;		/* si_meminfo() freeram: MemFree */

@@ -34,6 +34,14 @@ public struct ImageProvisioner: Sendable {
     /// verified against the archive's sha256 and extracted. The Bool says whether the cache served it.
     public func provision(arch: String, refresh: Bool = false) throws -> (GuestImage, fromCache: Bool) {
         if !refresh, let image = cachedImage(arch: arch) { return (image, true) }
+        // Two targets of one arch (or two runs) must not fetch into the same tree at once.
+        return try FileLock.withLock(at: cacheRoot.appendingPathComponent("images/\(arch).lock")) {
+            if !refresh, let image = cachedImage(arch: arch) { return (image, true) }
+            return (try fetch(arch: arch, refresh: refresh), false)
+        }
+    }
+
+    private func fetch(arch: String, refresh: Bool) throws -> GuestImage {
         let recipe = try ImageRecipe.load(arch: arch, layout: layout)
         guard FileManager.default.fileExists(atPath: Self.hostKbuild.appendingPathComponent("scripts").path) else {
             throw HarnessError.infrastructure("host kbuild tools missing: apt-get install linux-kbuild-6.1 (or linux-headers-amd64)")
@@ -75,7 +83,7 @@ public struct ImageProvisioner: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(image).write(to: manifestFile(arch: arch), options: .atomic)
         pruneOldImages(arch: arch, keeping: root)
-        return (image, false)
+        return image
     }
 
     /// The versioned package a meta package depends on (`linux-image-armmp` -> `linux-image-6.1.0-50-armmp`).

@@ -26,6 +26,14 @@ public struct HelperBuilder: Sendable {
         let key = try InputKey.digest(files: sources, facts: [profile.name, compiler, "-static -O2 -Wall"])
         let output = cacheRoot.appendingPathComponent("builds/\(profile.name)/helper-\(key.prefix(16))/dma-harness-helper")
         if FileManager.default.isExecutableFile(atPath: output.path) { return (output, true) }
+        return try FileLock.withLock(at: output.deletingLastPathComponent().appendingPathExtension("lock")) {
+            if FileManager.default.isExecutableFile(atPath: output.path) { return (output, true) }
+            try compile(sources: sources, compiler: compiler, profile: profile, output: output)
+            return (output, false)
+        }
+    }
+
+    private func compile(sources: [URL], compiler: String, profile: ArchProfile, output: URL) throws {
         try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
         let outcome = try Subprocess.run(
             compiler, ["-static", "-O2", "-Wall", "-o", output.path] + sources.filter { $0.pathExtension == "c" }.map(\.path))
@@ -35,6 +43,5 @@ public struct HelperBuilder: Sendable {
                 ? " (static libc missing: apt-get install \(libc))" : ""
             throw HarnessError.infrastructure("guest helper build for \(profile.name) failed: \(outcome.tail(lines: 2))\(hint)")
         }
-        return (output, false)
     }
 }

@@ -38,11 +38,19 @@ public struct ModuleBuilder: Sendable {
         let folder = cacheRoot.appendingPathComponent("builds/\(profile.name)/module-\(key.prefix(16))")
         let moduleFile = folder.appendingPathComponent("dma_harness.ko")
         let log = folder.appendingPathComponent("build.log")
-        if FileManager.default.fileExists(atPath: moduleFile.path) {
-            return BuiltModule(moduleFile: moduleFile, vermagic: try Self.vermagic(of: moduleFile),
-                               buildLog: log, fromCache: true)
+        // Targets sharing a kernel (arm-direct, arm-noncoherent) share this build: one builds, the rest wait.
+        return try FileLock.withLock(at: folder.appendingPathExtension("lock")) {
+            if FileManager.default.fileExists(atPath: moduleFile.path) {
+                return BuiltModule(moduleFile: moduleFile, vermagic: try Self.vermagic(of: moduleFile),
+                                   buildLog: log, fromCache: true)
+            }
+            return try compile(sources: sources, into: folder, moduleFile: moduleFile, log: log,
+                               image: image, profile: profile)
         }
+    }
 
+    private func compile(sources: [URL], into folder: URL, moduleFile: URL, log: URL,
+                         image: GuestImage, profile: ArchProfile) throws -> BuiltModule {
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for file in sources {
