@@ -4,7 +4,8 @@ import Testing
 
 @Suite("KTAP extraction from recorded consoles")
 struct KTAPParserTests {
-    @Test("a complete run is parsed whole on every arch", arguments: ["arm-direct", "arm64-direct", "x86_64-direct"])
+    @Test("a complete run is parsed whole on every arch",
+          arguments: ["arm-direct", "arm64-direct", "x86_64-direct", "arm64-smmuv3", "arm-noncoherent"])
     func completeRun(name: String) throws {
         let console = try Fixture.console(name)
         let document = KTAPParser().parse(console: console)
@@ -14,7 +15,8 @@ struct KTAPParserTests {
         // Counts come from the raw text, not from the parser.
         let suitePlans = Fixture.rawPlans(console, indent: 4)
         #expect(document.plannedSuites == Fixture.rawPlans(console, indent: 0).first)
-        #expect(document.suites.map(\.plannedTests) == suitePlans.map { Optional($0) })
+        // Skipped suites print no plan of their own.
+        #expect(document.suites.compactMap(\.plannedTests) == suitePlans)
         #expect(document.allTests.count == Fixture.rawResultLines(console, indent: 4).count)
         #expect(document.suites.count == Fixture.rawResultLines(console, indent: 0).count)
         #expect(document.allTests.allSatisfy { $0.status != .notRun })
@@ -29,8 +31,9 @@ struct KTAPParserTests {
         for test in allocations.tests {
             let attrs = try #require(test.parameters["attrs"], "\(test.id) has attrs")
             let size = try #require(test.parameters["size"], "\(test.id) has size")
-            // The module names a test <attr>_<size>: the keys must agree with the name they were filed under.
-            #expect(test.name == "\(attrs.lowercased())_\(size)")
+            // The module names a test <attrs>_<size> (pairs joined by _and_): the keys must agree with
+            // the name they were filed under.
+            #expect(test.name == "\(attrs.lowercased().replacingOccurrences(of: "+", with: "_and_"))_\(size)")
             // Each diagnostic line exists verbatim in the raw console.
             #expect(console.contains("# \(test.name): attrs=\(attrs) size=\(size) "))
             #expect(test.observed["ok"] != nil)
@@ -83,6 +86,26 @@ struct KTAPParserTests {
             #expect(entry.conformance == .violated)
             #expect(!entry.evidence.isEmpty && entry.evidence.allSatisfy { id in failing.contains { $0.id == id } })
         }
+    }
+
+    @Test("a warning the guest provoked on purpose stays with its test and does not fail the target")
+    func expectedWarning() throws {
+        let console = try Fixture.console("x86_64-direct")
+        let collected = ResultCollector.collect(console: console, ending: .poweredOff, detail: "powered off")
+        let warnings = collected.findings.filter { $0.kind == .warning }
+        try #require(!warnings.isEmpty, "the recorded x86_64 run provoked an allocation warning")
+        let owners = collected.document.allTests.filter(\.expectsWarning).compactMap(\.consoleLines)
+        for warning in warnings {
+            #expect(owners.contains { ($0[0]...$0[1]).contains(warning.line) }, "warning at line \(warning.line) has an owner")
+        }
+        #expect(collected.document.allTests.allSatisfy { $0.status != .fail })
+        #expect(collected.status == .passed, "\(collected.reason ?? "")")
+
+        // The same console with the test's declaration removed: the warning then fails the target.
+        let undeclared = console.replacingOccurrences(of: " warn_expected=1", with: "")
+        let strict = ResultCollector.collect(console: undeclared, ending: .poweredOff, detail: "powered off")
+        #expect(strict.status == .failed)
+        #expect(strict.reason?.contains("kernel warning") == true)
     }
 
     @Test("result lines: directives and descriptions")
