@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * The ioctl interface of /dev/dma_harness, between the module and the
- * static user-space helper (harness/helper/). The helper keeps a
- * byte-identical copy of this file (harness/helper/dh_uapi.h): both are
- * compiled separately, and DH_IOC_INFO's version makes a mismatch fail
- * loudly instead of silently. The protocol is harness/PROTOCOL.md,
- * "dma_mmap".
+ * static user-space helper (harness/helper/), which the host compiles
+ * against this very file (-I harness/module). DH_IOC_INFO's version still
+ * makes a module and helper from different trees fail loudly. The
+ * protocol is harness/PROTOCOL.md, "dma_mmap".
  */
 #ifndef DMA_HARNESS_UAPI_H
 #define DMA_HARNESS_UAPI_H

@@ -23,7 +23,9 @@ public struct HelperBuilder: Sendable {
         guard Subprocess.resolve(compiler) != nil else {
             throw HarnessError.infrastructure("\(compiler) not found: apt-get install \(profile.crossCompilerPackage)")
         }
-        let key = try InputKey.digest(files: sources, facts: [profile.name, compiler, "-static -O2 -Wall"])
+        // The ioctl header is the module's own: one file, so module and helper cannot drift apart.
+        let uapi = layout.moduleSources.appendingPathComponent("dh_uapi.h")
+        let key = try InputKey.digest(files: sources + [uapi], facts: [profile.name, compiler, "-static -O2 -Wall"])
         let output = cacheRoot.appendingPathComponent("builds/\(profile.name)/helper-\(key.prefix(16))/dma-harness-helper")
         if FileManager.default.isExecutableFile(atPath: output.path) { return (output, true) }
         return try FileLock.withLock(at: output.deletingLastPathComponent().appendingPathExtension("lock")) {
@@ -36,7 +38,7 @@ public struct HelperBuilder: Sendable {
     private func compile(sources: [URL], compiler: String, profile: ArchProfile, output: URL) throws {
         try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
         let outcome = try Subprocess.run(
-            compiler, ["-static", "-O2", "-Wall", "-o", output.path] + sources.filter { $0.pathExtension == "c" }.map(\.path))
+            compiler, ["-static", "-O2", "-Wall", "-I", layout.moduleSources.path, "-o", output.path] + sources.filter { $0.pathExtension == "c" }.map(\.path))
         guard outcome.succeeded else {
             let libc = profile.crossCompilePrefix.isEmpty ? "libc6-dev" : "libc6-dev-\(profile.kbuildArch == "arm" ? "armhf" : profile.kbuildArch)-cross"
             let hint = outcome.standardError.contains("crt1.o") || outcome.standardError.contains("-lc")
