@@ -55,6 +55,22 @@ struct ConformanceTests {
         #expect(fc?.evidence == ["dma_alloc.fc_65536"])
     }
 
+    @Test("NO_WARN is honored only against a baseline that warned")
+    func noWarnNeedsContrast() {
+        let quiet = test("impossible_no_warn", attrs: "NO_WARN", size: "4398046511104",
+                         ["ok": "0", "ram_bytes": "479657984", "alloc_warnings": "0", "alloc_failure_reports": "0"])
+        func noWarn(baselineWarnings: String) -> AttributeConformance? {
+            let baseline = test("impossible_warn", attrs: "none", size: "4398046511104",
+                                ["ok": "0", "ram_bytes": "479657984", "alloc_warnings": baselineWarnings,
+                                 "alloc_failure_reports": "0"])
+            return ConformanceClassifier.classify(tests: [baseline, quiet]).first { $0.attribute == "NO_WARN" }
+        }
+        #expect(noWarn(baselineWarnings: "1")?.conformance == .honored)
+        #expect(noWarn(baselineWarnings: "1")?.evidence == ["dma_alloc.impossible_no_warn"])
+        #expect(noWarn(baselineWarnings: "0")?.conformance == .ignored, "silent both ways shows no effect")
+        #expect(noWarn(baselineWarnings: "0")?.conformance != .rejected, "failing an impossible request is no rejection")
+    }
+
     @Test("a remapped write-combine buffer counts as its effect")
     func writeCombineRemapped() {
         let tests = [

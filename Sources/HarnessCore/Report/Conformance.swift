@@ -61,7 +61,7 @@ public enum ConformanceClassifier {
             let reasons = Set(failed.compactMap { $0.observed["reason"] }).sorted().joined(separator: ", ")
             return result(.violated, "check failed: \(reasons.isEmpty ? "see tests" : reasons)", failed)
         }
-        let allocations = ran.filter { $0.observed["ok"] != nil }
+        let allocations = ran.filter { $0.observed["ok"] != nil && !$0.isImpossibleRequest }
         let succeeded = allocations.filter { $0.observed["ok"] == "1" }
         if !allocations.isEmpty, succeeded.isEmpty {
             return result(.rejected, "every allocation with the attribute failed", allocations)
@@ -69,7 +69,7 @@ public enum ConformanceClassifier {
         if attribute == "none" {
             return result(.honored, "allocations met every checked promise", ran)
         }
-        if let (basis, evidence) = effect(of: attribute, on: succeeded, baseline: baseline) {
+        if let (basis, evidence) = effect(of: attribute, on: ran, baseline: baseline) {
             return result(.honored, basis, evidence)
         }
         return result(.ignored, "accepted; no effect observable at allocation differed from the no-attribute baseline", ran)
@@ -90,6 +90,17 @@ public enum ConformanceClassifier {
             let baselineScattered = baseline.contains { $0.observed["contiguous"] == "0" }
             return baselineScattered && !measured.isEmpty && measured.allSatisfy({ $0.observed["contiguous"] == "1" })
                 ? ("physically contiguous where the baseline was not", measured) : nil
+        case "NO_WARN":
+            // Only a difference shows the effect: a failed allocation that warned without the
+            // attribute and stayed silent with it, at the same size.
+            func warned(_ test: TestResult) -> Bool {
+                ["alloc_warnings", "alloc_failure_reports"].contains { (Int(test.observed[$0] ?? "0") ?? 0) > 0 }
+            }
+            let silent = tests.filter { $0.observed["ok"] == "0" && $0.observed["alloc_warnings"] != nil && !warned($0) }
+            let contrasted = silent.filter { test in
+                baseline.contains { $0.parameters["size"] == test.parameters["size"] && $0.observed["ok"] == "0" && warned($0) }
+            }
+            return contrasted.isEmpty ? nil : ("a failed allocation stayed silent where the baseline's warned", contrasted)
         case "ALLOC_SINGLE_PAGES":
             let scattered = tests.filter { $0.observed["contiguous"] == "0" }
             return scattered.isEmpty ? nil : ("built from separate pages", scattered)

@@ -98,6 +98,8 @@ public struct KernelFacts: Codable, Sendable {
     public var provenance: GuestImage.Provenance
     /// The guest driver's vermagic, as kbuild stamped it.
     public var moduleVermagic: String?
+    /// The kernel config options that decide what the DMA layer can do (from the image's config).
+    public var config: [String: String]?
     public var kernelArguments: [String]
 }
 

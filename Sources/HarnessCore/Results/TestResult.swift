@@ -28,6 +28,12 @@ public struct TestResult: Codable, Sendable, Equatable {
     /// this test's result line; nil for a test that never ran.
     public var consoleLines: [Int]? = nil
 
+    /// A request larger than the guest's RAM, made to fail on purpose (its failure is no rejection).
+    public var isImpossibleRequest: Bool {
+        guard let size = UInt64(parameters["size"] ?? ""), let ram = UInt64(observed["ram_bytes"] ?? "") else { return false }
+        return size > ram
+    }
+
     /// Whether the guest said this test provokes a kernel warning on purpose.
     public var expectsWarning: Bool { observed["warn_expected"] == "1" }
 

@@ -16,6 +16,19 @@ struct TargetPipeline {
     /// allocator, so that the DMA layer's own zeroing is what the suite tests.
     static let baseKernelArguments = ["panic=-1", "init_on_alloc=0"]
 
+    /// The config options a reader needs to interpret the DMA results; `unset` when absent.
+    static let dmaConfigOptions = [
+        "CONFIG_DMA_CMA", "CONFIG_CMA_SIZE_MBYTES", "CONFIG_CMA_ALIGNMENT", "CONFIG_INIT_ON_ALLOC_DEFAULT_ON",
+        "CONFIG_IOMMU_DMA", "CONFIG_SWIOTLB", "CONFIG_DMA_API_DEBUG", "CONFIG_ZONE_DMA", "CONFIG_ZONE_DMA32",
+        "CONFIG_ARM_LPAE", "CONFIG_DMA_NONCOHERENT_MMAP",
+    ]
+
+    static func dmaConfig(of image: GuestImage) -> [String: String]? {
+        let values = image.kernelConfigValues()
+        guard !values.isEmpty else { return nil }
+        return Dictionary(uniqueKeysWithValues: dmaConfigOptions.map { ($0, values[$0] ?? "unset") })
+    }
+
     func run(_ target: Target, planSeconds: Double) -> TargetReport {
         let folder = options.outDirectory.appendingPathComponent(target.id)
         var stages = [StageRecord(stage: .plan, status: .ok, seconds: planSeconds, detail: nil)]
@@ -53,7 +66,7 @@ struct TargetPipeline {
                 + options.extraKernelArguments
             report.kernel = KernelFacts(release: image.kernelRelease, image: image.kernelImage,
                                         provenance: image.provenance, moduleVermagic: nil,
-                                        kernelArguments: kernelArguments)
+                                        config: Self.dmaConfig(of: image), kernelArguments: kernelArguments)
             try checkCancelled()
 
             stageStarted(target.id, .build)
