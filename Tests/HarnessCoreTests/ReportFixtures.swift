@@ -1,0 +1,15 @@
+import Foundation
+@testable import HarnessCore
+
+/// The recorded report.json files (Fixtures/reports/README.md says how each was made).
+enum ReportFixture {
+    static let folder = Fixture.folder.appendingPathComponent("reports")
+
+    static func url(_ run: String) -> URL { folder.appendingPathComponent(run).appendingPathComponent("report.json") }
+
+    static func load(_ run: String) throws -> RunReport { try RunReport.load(from: url(run)) }
+
+    /// Run 1: every arch x variant. Run 2: arm64-direct with cma=0 (passes). Run 3: arm64-direct
+    /// with init_on_alloc=1 (fails like run 1, slower).
+    static let all = "run1-all", cma0 = "run2-arm64-cma0", initOnAlloc = "run3-arm64-init-on-alloc"
+}
