@@ -24,7 +24,9 @@ public enum ConsoleReplay {
             stages: [StageRecord(stage: .collect, status: .ok, seconds: 0, detail: "offline parse of \(consolePath)")],
             boot: nil, ktapComplete: collected.document.isComplete, suites: collected.document.suites,
             attributes: ConformanceClassifier.classify(tests: tests), findings: collected.findings,
-            summary: TestCounts(tests: tests), logs: LogPaths(console: consolePath))
+            summary: TestCounts(tests: tests),
+            // Log paths in a report are relative to it (the schema says so); an absolute one is only named in the stage.
+            logs: LogPaths(console: consolePath.hasPrefix("/") ? nil : consolePath))
         let now = Date()
         return RunReport(
             run: RunMetadata(harnessVersion: HarnessVersion.string, commandLine: CommandLine.arguments,
