@@ -14,7 +14,7 @@ struct Harness: ParsableCommand {
         3 infrastructure error (missing package, libvirt, download, build); 130 interrupted.
         """,
         version: HarnessVersion.string,
-        subcommands: [Run.self, Images.self, Doctor.self]
+        subcommands: [Run.self, Images.self, Doctor.self, Report.self, Compare.self, Matrix.self, Merge.self, Parse.self]
     )
 
     /// Runs a subcommand body, turning a HarnessError into one line on stderr and its exit code.

@@ -8,10 +8,19 @@ extension Harness {
             abstract: "Boot the targets, run the guest suite, and write report.json.")
 
         @Option(name: .long, parsing: .upToNextOption, help: "Architectures: arm, arm64, x86_64, or all.")
-        var arch: [String]
+        var arch: [String] = []
 
-        @Option(name: .long, parsing: .upToNextOption, help: "Variants: direct, or all.")
-        var variant: [String] = ["direct"]
+        @Option(name: .long, parsing: .upToNextOption, help: "Variants: direct, or all (default direct; all with --target).")
+        var variant: [String] = []
+
+        @Option(name: .long, help: "Only targets matching this glob (repeatable), e.g. arm64-iommu or 'arm*-direct'.")
+        var target: [String] = []
+
+        @Option(name: .long, help: "Only the i-th of n round-robin shards of the selected targets (i/n), as the nightly matrix runs.")
+        var shard: String?
+
+        @Option(name: .long, help: "A waiver file: listed deviations are expected (XFAIL) in report.json and the exit code.")
+        var waivers: String?
 
         @Option(name: .long, help: "Your own kernel image to boot instead of Debian's (needs --kbuild and one --arch).")
         var kernel: String?
@@ -40,6 +49,7 @@ extension Harness {
         @OptionGroup var cache: CacheOptions
 
         func validate() throws {
+            if arch.isEmpty && target.isEmpty { throw ValidationError("give --arch (arm, arm64, x86_64, all) or --target") }
             if (kernel == nil) != (kbuild == nil) {
                 throw ValidationError("--kernel and --kbuild go together: the driver is built in the tree the kernel came from")
             }
@@ -51,17 +61,22 @@ extension Harness {
             try Harness.guarded {
                 let layout = try ProjectLayout.locate()
                 let kernelChoice: KernelChoice = kernel.map { .user(kernelFile: $0, kbuildDirectory: kbuild!) } ?? .debian
-                let options = RunOptions(
-                    arches: arch, variants: variant, kernel: kernelChoice, connectURI: connect,
+                let waiverList = try waivers.map { try Waivers.load(from: URL(fileURLWithPath: $0)) }
+                // --target alone means "from every arch and variant"; --arch narrows before it.
+                let arches = arch.isEmpty ? ["all"] : arch
+                let variants = variant.isEmpty ? (target.isEmpty ? ["direct"] : ["all"]) : variant
+                var options = RunOptions(
+                    arches: arches, variants: variants, kernel: kernelChoice, connectURI: connect,
                     cacheRoot: cache.cacheRoot, outDirectory: URL(fileURLWithPath: out).standardizedFileURL,
                     timeout: timeout, jobs: jobs, extraKernelArguments: kernelArguments,
                     commandLine: CommandLine.arguments)
+                options.selection = TargetSelection(patterns: target, shard: try shard.map(TargetSelection.parseShard))
                 let cancellation = Cancellation()
                 let signals = SignalTrap(cancellation: cancellation)
                 defer { signals.restore() }
                 let run = HarnessRun(options: options, layout: layout, cancellation: cancellation, logger: cache.makeLogger())
                 let display = ProgressDisplay(quiet: false)
-                let (report, status) = try run.execute(stageStarted: display.stageStarted) { target in
+                var (report, status) = try run.execute(stageStarted: display.stageStarted) { target in
                     // One line per target as it ends; a host-side failure says what to fix.
                     let line = target.status == .error
                         ? "harness: \(target.id): \(target.reason ?? "failed")\n"
@@ -69,6 +84,10 @@ extension Harness {
                     display.finished(line, target: target.id)
                 }
                 display.stop()
+                if let waiverList, let waivers {
+                    (report, status) = try Self.applyWaivers(waiverList, file: waivers, to: report, status: status,
+                                                             reportFile: run.reportFile)
+                }
                 if json {
                     print(String(decoding: try Data(contentsOf: run.reportFile), as: UTF8.self))
                 } else {
@@ -79,6 +98,21 @@ extension Harness {
                 return status
             }
         }
+    }
+}
+
+extension Harness.Run {
+    /// Writes the waivers' outcome into report.json and lets a run whose every failure is expected
+    /// exit 0: only `failures` can turn into `passed`; crashes, hangs and host errors stay.
+    static func applyWaivers(_ waivers: [Waiver], file: String, to report: RunReport, status: ExitStatus,
+                             reportFile: URL) throws -> (RunReport, ExitStatus) {
+        let waived = Waivers.apply(waivers, file: file, to: report)
+        try waived.write(to: reportFile)
+        for stale in waived.waivers?.stale ?? [] {
+            FileHandle.standardError.write(Data("harness: stale waiver \(stale.target) \(stale.test ?? stale.attribute ?? ""): no longer occurs\n".utf8))
+        }
+        let allExpected = waived.targets.allSatisfy { [.passed, .unsupported].contains(waived.effectiveStatus(of: $0)) }
+        return (waived, status == .failures && allExpected ? .passed : status)
     }
 }
 

@@ -8,6 +8,10 @@ public struct RunReport: Codable, Sendable {
     public var schemaVersion: String = RunReport.currentSchemaVersion
     public var run: RunMetadata
     public var targets: [TargetReport]
+    /// Set by `harness merge`: each shard's own run metadata, in the order the shards were given.
+    public var mergedFrom: [RunMetadata]? = nil
+    /// Set when a waiver file was applied (`--waivers`): what it waived, and which waivers are stale or expired.
+    public var waivers: WaiverOutcome? = nil
 }
 
 /// Where and how the run happened.

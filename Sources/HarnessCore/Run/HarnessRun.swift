@@ -37,8 +37,8 @@ public final class HarnessRun: @unchecked Sendable {
     ) throws -> (RunReport, ExitStatus) {
         let planStart = Date()
         let catalog = try ArchCatalog(layout: layout)
-        let targets = try TargetPlanner.plan(arches: options.arches, variants: options.variants,
-                                             kernel: options.kernel, catalog: catalog)
+        let targets = try options.selection.apply(to: TargetPlanner.plan(
+            arches: options.arches, variants: options.variants, kernel: options.kernel, catalog: catalog))
         let planSeconds = Date().timeIntervalSince(planStart)
         try Self.prepareOutput(options.outDirectory)
         report.run.libvirtURI = options.connectURI ?? HostConnection.embeddedURI(

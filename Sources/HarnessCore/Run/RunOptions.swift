@@ -14,6 +14,8 @@ public struct RunOptions: Sendable {
     /// Extra kernel command line words (`--kernel-arg`), appended after the profile's.
     public var extraKernelArguments: [String]
     public var commandLine: [String]
+    /// `--target` / `--shard`: which of the planned targets this run boots (Matrix/TargetSelection).
+    public var selection = TargetSelection()
 
     public init(arches: [String], variants: [String], kernel: KernelChoice, connectURI: String?, cacheRoot: URL,
                 outDirectory: URL, timeout: TimeInterval, jobs: Int, extraKernelArguments: [String],

@@ -1,0 +1,163 @@
+import Foundation
+
+/// A report as Markdown, ready to paste into a review: per variant the arch x attribute matrix,
+/// then every violation with the tests behind it, what the guest observed, and a link to the
+/// console lines. Links are relative to the report's folder, so the file works beside report.json.
+public enum MarkdownReport {
+    /// How many evidence tests a violation lists before it says "and N more".
+    static let evidenceShown = 6
+
+    public static func render(_ report: RunReport) -> String {
+        var out = "# dma-harness report\n\n"
+        out += runLine(report) + "\n\n"
+        out += countsLine(report) + "\n"
+        for variant in variants(of: report) {
+            out += "\n## Variant `\(variant)`\n\n"
+            out += matrix(report, variant: variant)
+            let violating = report.targets.filter { $0.variant == variant && hasFindings($0) }
+            for target in violating {
+                out += "\n" + violations(report, target: target)
+            }
+        }
+        if let waivers = report.waivers {
+            out += "\n" + waiverSection(waivers)
+        }
+        return out
+    }
+
+    static func runLine(_ report: RunReport) -> String {
+        let run = report.run
+        var facts = ["harness \(run.harnessVersion)", "started \(iso(run.startedAt))",
+                     "host `\(cell(run.host.hostname))` (\(run.host.cpus) CPUs)"]
+        if let qemu = run.host.qemuVersion { facts.append(cell(qemu)) }
+        if let libvirt = run.host.libvirtVersion { facts.append("libvirt \(libvirt)") }
+        if let shards = report.mergedFrom { facts.append("merged from \(shards.count) shard reports") }
+        if let interruption = run.interruption { facts.append("**\(cell(interruption))**") }
+        return facts.joined(separator: " · ")
+    }
+
+    static func countsLine(_ report: RunReport) -> String {
+        var counts: [String: Int] = [:]
+        for target in report.targets {
+            let key = report.isWaived(target) ? "passed with waivers" : target.status.rawValue
+            counts[key, default: 0] += 1
+        }
+        let parts = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+        return "**\(report.targets.count) targets**: " + parts.joined(separator: ", ")
+    }
+
+    /// Variants in the order the planner knows them, then any other.
+    static func variants(of report: RunReport) -> [String] {
+        let present = Set(report.targets.map(\.variant))
+        return TargetPlanner.knownVariants.filter(present.contains) + present.subtracting(TargetPlanner.knownVariants).sorted()
+    }
+
+    static func matrix(_ report: RunReport, variant: String) -> String {
+        let columns = ConformanceClassifier.attributes
+        var out = "| arch | status | tests | " + columns.joined(separator: " | ") + " |\n"
+        out += "|" + String(repeating: " --- |", count: columns.count + 3) + "\n"
+        for target in report.targets where target.variant == variant {
+            let status = report.isWaived(target) ? "passed (xfail)" : target.status.rawValue
+            var row = ["`\(cell(target.arch))`", status, "\(target.summary.passed)/\(target.summary.total)"]
+            for column in columns {
+                guard let attribute = target.attributes.first(where: { $0.attribute == column }) else {
+                    row.append("–")
+                    continue
+                }
+                row.append(classCell(attribute, waived: report.waiver(target: target.id, attribute: column) != nil))
+            }
+            out += "| " + row.joined(separator: " | ") + " |\n"
+        }
+        for target in report.targets where target.variant == variant && target.status == .unsupported {
+            out += "\n`\(target.id)` is unsupported: \(cell(target.reason ?? "see the profile"))\n"
+        }
+        return out
+    }
+
+    static func classCell(_ attribute: AttributeConformance, waived: Bool) -> String {
+        switch (attribute.conformance, waived) {
+        case (.violated, true): return "xfail"
+        case (.violated, false): return "**violated**"
+        default: return attribute.conformance.rawValue
+        }
+    }
+
+    static func hasFindings(_ target: TargetReport) -> Bool {
+        ![.passed, .unsupported].contains(target.status) || !target.failingTests.isEmpty
+    }
+
+    static func violations(_ report: RunReport, target: TargetReport) -> String {
+        var out = "### `\(target.id)`: \(target.status.rawValue)"
+        if report.isWaived(target) { out += " (every failure waived)" }
+        out += "\n\n"
+        if let reason = target.reason { out += "\(cell(reason))\n\n" }
+        let console = target.logs.console
+        var explained = Set<String>()
+        for attribute in target.attributes where attribute.conformance == .violated {
+            let waiver = report.waiver(target: target.id, attribute: attribute.attribute)
+            out += "- **\(attribute.attribute)** violated: \(cell(attribute.basis))"
+            if let waiver { out += " — *waived (XFAIL): \(cell(waiver.reason))*" }
+            out += "\n"
+            let tests = attribute.evidence.compactMap { id in target.allTests.first { $0.id == id && $0.status == .fail } }
+            explained.formUnion(tests.map(\.id))
+            out += evidence(report, target: target, tests: tests, console: console)
+        }
+        let others = target.failingTests.filter { !explained.contains($0.id) }
+        if !others.isEmpty {
+            out += "- other failing tests:\n"
+            out += evidence(report, target: target, tests: others, console: console)
+        }
+        for finding in target.findings where finding.kind != .warning {
+            out += "- console: \(finding.kind.rawValue) at \(link(console, line: finding.line, text: "line \(finding.line)")): `\(code(finding.summary))`\n"
+        }
+        if let console { out += "\nLogs: [console.log](\(console))" }
+        if let qemu = target.logs.qemu { out += ", [qemu.log](\(qemu))" }
+        if target.logs.console != nil { out += "\n" }
+        return out
+    }
+
+    static func evidence(_ report: RunReport, target: TargetReport, tests: [TestResult], console: String?) -> String {
+        var out = ""
+        for test in tests.prefix(evidenceShown) {
+            let lines = test.consoleLines.map { "lines \($0[0])–\($0.last!)" } ?? "console.log"
+            out += "  - `\(code(test.id))` (\(cell(test.parameterSummary))): `\(code(test.evidenceSummary))` — \(link(console, line: test.consoleLines?.first, text: lines))"
+            if let waiver = report.waiver(target: target.id, test: test.id) { out += " — *XFAIL: \(cell(waiver.reason))*" }
+            out += "\n"
+        }
+        if tests.count > evidenceShown { out += "  - … and \(tests.count - evidenceShown) more (see report.json)\n" }
+        return out
+    }
+
+    static func waiverSection(_ outcome: WaiverOutcome) -> String {
+        var out = "## Waivers (`\(cell(outcome.file))`)\n\n"
+        let tests = outcome.applied.filter { $0.kind == .test }.count
+        let attributes = outcome.applied.filter { $0.kind == .attribute }.count
+        out += "\(tests) failing test(s) and \(attributes) violated attribute(s) expected (XFAIL).\n"
+        for waiver in outcome.stale {
+            out += "- **stale**: `\(cell(waiver.target))` \(cell(waiver.test ?? waiver.attribute ?? "")): no longer occurs (\(cell(waiver.reason)))\n"
+        }
+        for waiver in outcome.expired {
+            out += "- **expired** \(waiver.expires ?? ""): `\(cell(waiver.target))` \(cell(waiver.test ?? waiver.attribute ?? "")) waives nothing (\(cell(waiver.reason)))\n"
+        }
+        return out
+    }
+
+    static func link(_ console: String?, line: Int?, text: String) -> String {
+        guard let console else { return text }
+        return "[\(text)](\(console)\(line.map { "#L\($0)" } ?? ""))"
+    }
+
+    /// Guest and path text in a table cell or a line: no pipes, no newlines, no HTML.
+    static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+    }
+
+    /// Text inside backticks: a backtick would end the span early.
+    static func code(_ text: String) -> String {
+        text.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+}

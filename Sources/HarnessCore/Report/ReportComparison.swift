@@ -1,0 +1,145 @@
+import Foundation
+
+/// `harness compare BASE NEW`: what changed between two reports, per target, test and attribute,
+/// and whether any of it is a regression.
+///
+/// A regression is: a check that passed in BASE and fails in NEW, an attribute that becomes
+/// `violated`, a target whose status got worse (passed -> failed -> crashed/hung -> host error), a
+/// target of BASE missing from NEW (coverage lost), or a `dma_bench` p50 that grew by more than the
+/// threshold *and* the absolute floor (in-guest timings under TCG are noisy; the floor keeps
+/// sub-microsecond jitter on small buffers from tripping the ratio). A finding waived in NEW is
+/// listed but is not a regression.
+public struct ReportComparison: Codable, Sendable {
+    /// The noise allowance for timings.
+    public struct TimingNoise: Codable, Sendable {
+        /// Relative growth allowed, as a fraction (0.25 = 25 %).
+        public var threshold: Double
+        /// Absolute growth, in nanoseconds, below which no change counts.
+        public var floorNanoseconds: Double
+        public init(threshold: Double = 0.25, floorNanoseconds: Double = 5_000) {
+            self.threshold = threshold
+            self.floorNanoseconds = floorNanoseconds
+        }
+    }
+
+    public enum Kind: String, Codable, Sendable {
+        case newViolation = "new_violation"
+        case fixed
+        case statusChange = "status_change"
+        case timingRegression = "timing_regression"
+        case timingImprovement = "timing_improvement"
+        case targetAdded = "target_added"
+        case targetRemoved = "target_removed"
+    }
+
+    /// One difference.
+    public struct Change: Codable, Sendable, Equatable {
+        public var target: String
+        public var kind: Kind
+        /// `target` for the target's own status, a test id, `attribute:<NAME>`, or `<test id>:<key>` for a timing.
+        public var subject: String
+        public var base: String?
+        public var new: String?
+        /// Evidence in words: the guest's reason, the ratio of a timing.
+        public var detail: String
+        public var regression: Bool
+        /// The waiver's reason, when NEW's finding is expected.
+        public var waived: String?
+    }
+
+    public var base: String
+    public var new: String
+    public var noise: TimingNoise
+    public var changes: [Change]
+    /// Waivers that no longer match anything in NEW.
+    public var staleWaivers: [Waiver]
+    public var regressed: Bool { changes.contains { $0.regression } }
+
+    /// Compares two reports (waivers, if wanted, already applied to both with `Waivers.apply`).
+    public static func compare(base: RunReport, new: RunReport, baseName: String, newName: String,
+                               noise: TimingNoise = TimingNoise()) -> ReportComparison {
+        var changes: [Change] = []
+        let newTargets = Dictionary(new.targets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let baseIDs = Set(base.targets.map(\.id))
+        for old in base.targets {
+            guard let current = newTargets[old.id] else {
+                changes.append(Change(target: old.id, kind: .targetRemoved, subject: "target", base: old.status.rawValue, new: nil,
+                                      detail: "not in the new report: its coverage is lost", regression: true))
+                continue
+            }
+            changes += compareTarget(old, current, base: base, new: new, noise: noise)
+        }
+        for added in new.targets where !baseIDs.contains(added.id) {
+            changes.append(Change(target: added.id, kind: .targetAdded, subject: "target", base: nil, new: added.status.rawValue,
+                                  detail: "not in the base report", regression: false))
+        }
+        return ReportComparison(base: baseName, new: newName, noise: noise, changes: changes,
+                                staleWaivers: new.waivers?.stale ?? [])
+    }
+
+    static func compareTarget(_ old: TargetReport, _ current: TargetReport, base: RunReport, new: RunReport,
+                              noise: TimingNoise) -> [Change] {
+        var changes: [Change] = []
+        let id = current.id
+        let oldStatus = base.effectiveStatus(of: old), newStatus = new.effectiveStatus(of: current)
+        if oldStatus != newStatus {
+            let worse = old.status != .unsupported && severity(newStatus) > severity(oldStatus)
+            changes.append(Change(target: id, kind: worse ? .newViolation : (severity(newStatus) < severity(oldStatus) ? .fixed : .statusChange),
+                                  subject: "target", base: oldStatus.rawValue, new: newStatus.rawValue,
+                                  detail: current.reason ?? "", regression: worse))
+        }
+        let oldAttributes = Dictionary(old.attributes.map { ($0.attribute, $0) }, uniquingKeysWith: { first, _ in first })
+        for attribute in current.attributes {
+            guard let before = oldAttributes[attribute.attribute], before.conformance != attribute.conformance else { continue }
+            let waiver = new.waiver(target: id, attribute: attribute.attribute)
+            let kind: Kind = attribute.conformance == .violated ? .newViolation : before.conformance == .violated ? .fixed : .statusChange
+            changes.append(Change(target: id, kind: kind, subject: "attribute:\(attribute.attribute)",
+                                  base: before.conformance.rawValue, new: attribute.conformance.rawValue,
+                                  detail: kind == .fixed ? before.basis : attribute.basis,
+                                  regression: kind == .newViolation && waiver == nil, waived: waiver?.reason))
+        }
+        let oldTests = Dictionary(old.allTests.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for test in current.allTests {
+            guard let before = oldTests[test.id] else { continue }
+            if before.status != test.status {
+                let waiver = new.waiver(target: id, test: test.id)
+                let kind: Kind = test.status == .fail ? .newViolation : before.status == .fail ? .fixed : .statusChange
+                changes.append(Change(target: id, kind: kind, subject: test.id, base: before.status.rawValue, new: test.status.rawValue,
+                                      detail: kind == .fixed ? before.evidenceSummary : test.evidenceSummary,
+                                      regression: kind == .newViolation && waiver == nil, waived: waiver?.reason))
+            }
+            if test.suite == "dma_bench" { changes += compareTimings(target: id, before, test, noise: noise) }
+        }
+        return changes
+    }
+
+    /// The p50s of `dma_alloc_attrs()` and `dma_free_attrs()`: p99 of 16-64 loops under TCG is one
+    /// outlier; the median is what moves when the code path does.
+    static func compareTimings(target: String, _ before: TestResult, _ after: TestResult, noise: TimingNoise) -> [Change] {
+        ["alloc_p50_ns", "free_p50_ns"].compactMap { key in
+            guard let old = before.observed[key].flatMap(Double.init), let new = after.observed[key].flatMap(Double.init), old > 0 else { return nil }
+            let ratio = new / old
+            let detail = String(format: "%.0f ns → %.0f ns (%+.0f%%)", old, new, (ratio - 1) * 100)
+            if new - old > noise.floorNanoseconds, ratio > 1 + noise.threshold {
+                return Change(target: target, kind: .timingRegression, subject: "\(after.id):\(key)", base: String(Int(old)),
+                              new: String(Int(new)), detail: detail, regression: true)
+            }
+            if old - new > noise.floorNanoseconds, ratio < 1 / (1 + noise.threshold) {
+                return Change(target: target, kind: .timingImprovement, subject: "\(after.id):\(key)", base: String(Int(old)),
+                              new: String(Int(new)), detail: detail, regression: false)
+            }
+            return nil
+        }
+    }
+
+    /// How bad a target status is, for "got worse": unsupported and passed are fine, a failed
+    /// check is bad, a dead guest worse, a host that could not do its part worst (nothing was learnt).
+    static func severity(_ status: TargetStatus) -> Int {
+        switch status {
+        case .passed, .unsupported: return 0
+        case .failed: return 1
+        case .crashed, .timedOut: return 2
+        case .error, .interrupted: return 3
+        }
+    }
+}
