@@ -37,6 +37,9 @@ extension Harness {
         @Option(name: .long, help: "Targets booted at once.")
         var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        @Option(name: .customLong("edu-dma-bits"), help: "DMA mask width of the edu device, 12 to 64 (the driver is told the same).")
+        var eduDMABits: Int = 32
+
         @Option(name: .customLong("kernel-arg"), help: "Extra kernel command line word (repeatable).")
         var kernelArguments: [String] = []
 
@@ -55,6 +58,7 @@ extension Harness {
             }
             if timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
             if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+            if !(12...64).contains(eduDMABits) { throw ValidationError("--edu-dma-bits must be between 12 and 64") }
         }
 
         func run() throws {
@@ -70,6 +74,7 @@ extension Harness {
                     cacheRoot: cache.cacheRoot, outDirectory: URL(fileURLWithPath: out).standardizedFileURL,
                     timeout: timeout, jobs: jobs, extraKernelArguments: kernelArguments,
                     commandLine: CommandLine.arguments)
+                options.eduDMABits = eduDMABits
                 options.selection = TargetSelection(patterns: target, shard: try shard.map(TargetSelection.parseShard))
                 let cancellation = Cancellation()
                 let signals = SignalTrap(cancellation: cancellation)

@@ -108,6 +108,26 @@ struct KTAPParserTests {
         #expect(strict.reason?.contains("kernel warning") == true)
     }
 
+    @Test("edu's clamp reports in QEMU's log fail the target, whatever the guest concluded")
+    func eduClampInQEMULog() throws {
+        let console = try Fixture.console("arm64-edu-clamp")
+        let qemuLog = String(decoding: try Data(contentsOf: Fixture.folder.appendingPathComponent("qemu-arm64-edu-clamp.log")),
+                             as: UTF8.self)
+        let rawClamps = qemuLog.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("EDU: clamping DMA ") }
+        try #require(!rawClamps.isEmpty, "the recorded run's QEMU log has clamp lines")
+
+        let collected = ResultCollector.collect(console: console, qemuLog: qemuLog, ending: .poweredOff, detail: "powered off")
+        let clamps = collected.findings.filter { $0.kind == .eduClamp }
+        #expect(clamps.count == rawClamps.count)
+        #expect(clamps.allSatisfy { $0.log == "qemu.log" })
+        #expect(collected.status == .failed)
+        #expect(collected.reason?.contains("edu clamped \(rawClamps.count)") == true)
+
+        // Without QEMU's log the same console alone cannot show it.
+        let consoleOnly = ResultCollector.collect(console: console, ending: .poweredOff, detail: "powered off")
+        #expect(!consoleOnly.findings.contains { $0.kind == .eduClamp })
+    }
+
     @Test("result lines: directives and descriptions")
     func resultLineGrammar() throws {
         let skip = try #require(ResultLine("ok 4 no_kernel_mapping_roundtrip # SKIP no_kernel_mapping"))

@@ -36,6 +36,7 @@ struct BootTests {
         for target in report.targets where target.status != .unsupported {
             #expect(target.boot?.ending == .poweredOff, "\(target.id): \(target.reason ?? "")")
             #expect(target.ktapComplete, "\(target.id)")
+            #expect(!target.findings.contains { $0.kind == .eduClamp }, "\(target.id): QEMU's log is free of edu clamps")
             #expect([.passed, .failed].contains(target.status), "\(target.id): \(target.reason ?? "")")
             #expect(Set(target.stages.map(\.stage)) == Set(StageName.allCases), "\(target.id) timed every stage")
             let discovery = try #require(target.suites.first { $0.name == "dma_discovery" }?.tests.first)
@@ -99,6 +100,22 @@ struct BootTests {
         #expect(console.contains("Kernel panic - not syncing"))
         #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
         #expect(HarnessProcess.leftoverTemporaryFiles(of: result.pid).isEmpty)
+    }
+
+    @Test("DMA outside edu's mask is caught in QEMU's log")
+    func eduClamp() throws {
+        let out = HarnessProcess.scratchFolder("clamp")
+        defer { try? FileManager.default.removeItem(at: out) }
+        // edu reaches 28 bits (arm64 RAM starts at 1 GiB), the driver is told 32: every transfer is clamped.
+        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path, "--edu-dma-bits", "28",
+                                             "--kernel-arg", "dma_harness.edu_dma_bits=32"])
+        #expect(result.exitCode == ExitStatus.failures.rawValue)
+        let target = try #require(try HarnessProcess.report(in: out).targets.first)
+        #expect(target.status == .failed)
+        #expect(target.findings.contains { $0.kind == .eduClamp && $0.log == "qemu.log" })
+        let qemuLog = try String(contentsOf: out.appendingPathComponent("arm64-direct/qemu.log"), encoding: .utf8)
+        #expect(qemuLog.contains("EDU: clamping DMA"))
+        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
     }
 
     @Test("a guest that hangs is stopped at the timeout and reported")

@@ -18,8 +18,8 @@ public struct Target: Sendable {
     /// `arm-direct`: the target's folder name under `--out` and its id in the report.
     public var id: String { "\(profile.name)-\(variant)" }
 
-    /// The edu device's DMA mask width; the driver is told the same number (one source of truth).
-    public var eduDMABits: Int { 32 }
+    /// The DMA mask width QEMU's edu enforces (its `dma_mask`); the driver is told the same number.
+    public var eduDMABits: Int = 32
 
     /// The guest driver's parameters for this target (written to the initramfs, read by the init).
     public var moduleArguments: [String] { ["edu_dma_bits=\(eduDMABits)", "variant=\(variant)"] }
@@ -30,7 +30,7 @@ public enum TargetPlanner {
     public static let knownVariants = ["direct", "iommu", "noncoherent"]
 
     public static func plan(
-        arches: [String], variants: [String], kernel: KernelChoice, catalog: ArchCatalog
+        arches: [String], variants: [String], kernel: KernelChoice, catalog: ArchCatalog, eduDMABits: Int = 32
     ) throws -> [Target] {
         let profiles = try catalog.resolve(arches)
         if case .user = kernel, profiles.count != 1 {
@@ -44,6 +44,7 @@ public enum TargetPlanner {
         for profile in profiles {
             for variant in requested {
                 var target = Target(profile: profile, variant: variant, kernel: kernel)
+                target.eduDMABits = eduDMABits
                 if let support = profile.variants[variant] {
                     target.unsupportedReason = support.unsupported
                 } else {

@@ -2,7 +2,11 @@ import Foundation
 
 /// A sign of kernel trouble on the console: the evidence behind a crashed or warned target.
 public struct ConsoleFinding: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case panic, oops, bug, warning }
+    public enum Kind: String, Codable, Sendable {
+        case panic, oops, bug, warning
+        /// QEMU's edu clamped a DMA address to its mask: a transfer went outside what the device can reach.
+        case eduClamp = "edu_clamp"
+    }
 
     public var kind: Kind
     /// 1-based line number in console.log.
@@ -11,6 +15,8 @@ public struct ConsoleFinding: Codable, Sendable, Equatable {
     public var summary: String
     /// The lines that follow it (register dump, call trace), capped.
     public var excerpt: [String]
+    /// The log the line number refers to, when it is not console.log (`qemu.log`).
+    public var log: String? = nil
 }
 
 /// Scans a console for panics, oopses, BUGs and WARNING splats.
@@ -27,6 +33,15 @@ public enum ConsoleScanner {
             findings.append(ConsoleFinding(kind: kind, line: index + 1, summary: line, excerpt: excerpt))
         }
         return findings
+    }
+
+    /// edu's clamp reports in QEMU's own log (harness/PROTOCOL.md, "edu and QEMU").
+    public static func eduClamps(inQEMULog text: String) -> [ConsoleFinding] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
+            guard line.contains("EDU: clamping DMA") else { return nil }
+            return ConsoleFinding(kind: .eduClamp, line: index + 1, summary: String(line), excerpt: [String(line)],
+                                  log: "qemu.log")
+        }
     }
 
     static func classify(_ line: String) -> ConsoleFinding.Kind? {

@@ -11,14 +11,15 @@ public struct CollectedResults: Sendable {
 /// The collect stage: KTAP and kernel trouble out of the console, and the target's status from both
 /// and from how the boot ended.
 public enum ResultCollector {
-    public static func collect(consoleLog: URL, ending: BootEnding, detail: String) throws -> CollectedResults {
+    public static func collect(consoleLog: URL, qemuLog: URL?, ending: BootEnding, detail: String) throws -> CollectedResults {
         let data = (try? Data(contentsOf: consoleLog)) ?? Data()
-        return collect(console: String(decoding: data, as: UTF8.self), ending: ending, detail: detail)
+        let qemu = qemuLog.flatMap { try? Data(contentsOf: $0) }.map { String(decoding: $0, as: UTF8.self) }
+        return collect(console: String(decoding: data, as: UTF8.self), qemuLog: qemu, ending: ending, detail: detail)
     }
 
-    public static func collect(console: String, ending: BootEnding, detail: String) -> CollectedResults {
+    public static func collect(console: String, qemuLog: String? = nil, ending: BootEnding, detail: String) -> CollectedResults {
         let document = KTAPParser().parse(console: console)
-        let findings = ConsoleScanner.findings(in: console)
+        let findings = ConsoleScanner.findings(in: console) + (qemuLog.map(ConsoleScanner.eduClamps(inQEMULog:)) ?? [])
         let (status, reason) = judge(document: document, findings: findings, console: console,
                                      ending: ending, detail: detail)
         return CollectedResults(document: document, findings: findings, status: status, reason: reason)
@@ -43,6 +44,11 @@ public enum ResultCollector {
         }
         if let fatal = findings.first(where: { $0.kind == .oops || $0.kind == .bug }) {
             return (.crashed, "\(fatal.summary) (console line \(fatal.line)); \(progress)")
+        }
+        // The device reached outside its mask: whatever the guest concluded, the transfers were wrong.
+        let clamps = findings.filter { $0.kind == .eduClamp }
+        if let first = clamps.first {
+            return (.failed, "edu clamped \(clamps.count) DMA address(es) to its mask (qemu.log line \(first.line)): \(first.summary)")
         }
         guard document.sawHeader else {
             return (.failed, "the guest driver printed no KTAP: \(moduleLoadProblem(in: console) ?? "see console.log")")

@@ -38,7 +38,8 @@ public final class HarnessRun: @unchecked Sendable {
         let planStart = Date()
         let catalog = try ArchCatalog(layout: layout)
         let targets = try options.selection.apply(to: TargetPlanner.plan(
-            arches: options.arches, variants: options.variants, kernel: options.kernel, catalog: catalog))
+            arches: options.arches, variants: options.variants, kernel: options.kernel, catalog: catalog,
+            eduDMABits: options.eduDMABits))
         let planSeconds = Date().timeIntervalSince(planStart)
         try Self.prepareOutput(options.outDirectory)
         report.run.libvirtURI = options.connectURI ?? HostConnection.embeddedURI(

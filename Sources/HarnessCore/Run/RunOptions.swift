@@ -13,6 +13,8 @@ public struct RunOptions: Sendable {
     public var jobs: Int
     /// Extra kernel command line words (`--kernel-arg`), appended after the profile's.
     public var extraKernelArguments: [String]
+    /// The DMA mask width of the edu device (`--edu-dma-bits`), 32 unless asked.
+    public var eduDMABits = 32
     public var commandLine: [String]
     /// `--target` / `--shard`: which of the planned targets this run boots (Matrix/TargetSelection).
     public var selection = TargetSelection()

@@ -105,7 +105,7 @@ struct TargetPipeline {
 
             stageStarted(target.id, .collect)
             let collected: CollectedResults = try timedStage(.collect, into: &stages) {
-                (try ResultCollector.collect(consoleLog: outcome.consoleLog, ending: outcome.ending,
+                (try ResultCollector.collect(consoleLog: outcome.consoleLog, qemuLog: outcome.qemuLog, ending: outcome.ending,
                                              detail: outcome.detail), nil)
             }
             report.suites = collected.document.suites
