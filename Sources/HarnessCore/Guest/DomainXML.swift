@@ -73,22 +73,8 @@ public enum DomainXML {
         }
     }
 
-    /// Escapes text for an XML attribute or element body.
-    public static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "'": result += "&apos;"
-            case "\"": result += "&quot;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
+    /// Escapes text for an XML attribute or element body (shared with the report renderers).
+    public static func escape(_ text: String) -> String { Markup.escape(text) }
 
     /// Feature names come from profiles; keep them to XML name characters.
     static func escapeName(_ name: String) -> String {
