@@ -30,6 +30,21 @@ struct ConformanceTests {
         #expect(classes.count == ConformanceClassifier.attributes.count)
     }
 
+    @Test("a violation the baseline shares says so")
+    func sharedViolation() {
+        let misaligned = ["ok": "1", "reason": "misaligned"]
+        let tests = [
+            test("none_4194304", attrs: "none", size: "4194304", status: .fail, misaligned),
+            test("wc_4194304", attrs: "WRITE_COMBINE", size: "4194304", status: .fail, misaligned),
+            test("nkm_4194304", attrs: "NO_KERNEL_MAPPING", size: "4194304", status: .fail, ["ok": "1", "reason": "not_zeroed"]),
+        ]
+        let classes = Dictionary(uniqueKeysWithValues: ConformanceClassifier.classify(tests: tests).map { ($0.attribute, $0) })
+        #expect(classes["WRITE_COMBINE"]?.conformance == .violated)
+        #expect(classes["WRITE_COMBINE"]?.basis.contains("baseline fails the same way") == true)
+        #expect(classes["NO_KERNEL_MAPPING"]?.conformance == .violated)
+        #expect(classes["NO_KERNEL_MAPPING"]?.basis.contains("baseline") == false)
+    }
+
     @Test("NO_KERNEL_MAPPING needs evidence that the pointer is not the buffer's mapping")
     func noKernelMappingEvidence() {
         let base = test("none_4096", attrs: "none", ["ok": "1", "mapping": "linear"])

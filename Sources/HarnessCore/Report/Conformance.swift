@@ -59,7 +59,13 @@ public enum ConformanceClassifier {
         let failed = ran.filter { $0.status == .fail } + pairedFailures
         if !failed.isEmpty {
             let reasons = Set(failed.compactMap { $0.observed["reason"] }).sorted().joined(separator: ", ")
-            return result(.violated, "check failed: \(reasons.isEmpty ? "see tests" : reasons)", failed)
+            // Tell a reviewer whether the attribute adds the breakage or only shares the baseline's.
+            let sharedWithBaseline = attribute != "none" && failed.allSatisfy { test in
+                baseline.contains { $0.suite == test.suite && $0.parameters["size"] == test.parameters["size"]
+                    && $0.status == .fail && $0.observed["reason"] == test.observed["reason"] }
+            }
+            let note = sharedWithBaseline ? " (the no-attribute baseline fails the same way at the same sizes)" : ""
+            return result(.violated, "check failed: \(reasons.isEmpty ? "see tests" : reasons)\(note)", failed)
         }
         let allocations = ran.filter { $0.observed["ok"] != nil && !$0.isImpossibleRequest }
         let succeeded = allocations.filter { $0.observed["ok"] == "1" }
