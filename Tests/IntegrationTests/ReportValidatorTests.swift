@@ -23,7 +23,8 @@ struct ReportValidatorTests {
         // One fixed folder, replaced on every test run, so repeated runs leave at most this one behind.
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("harness-it-validators")
         try? FileManager.default.removeItem(at: out)
-        let waivers = out.appendingPathExtension("waivers.json")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let waivers = out.appendingPathComponent("waivers.json")
         try Data(#"{"waivers":[{"target":"arm64-*","attribute":"WRITE_COMBINE","reason":"CMA alignment (test)","expires":"2099-01-01"}]}"#.utf8).write(to: waivers)
         let result = try HarnessProcess.run(["run", "--target", "arm64-d*", "--shard", "1/1", "--waivers", waivers.path,
                                              "--out", out.path, "--timeout", "600", "--jobs", "1"])
