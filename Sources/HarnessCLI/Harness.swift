@@ -17,6 +17,20 @@ struct Harness: ParsableCommand {
         subcommands: [Run.self, Images.self, Doctor.self, Report.self, Compare.self, Matrix.self, Merge.self, Parse.self]
     )
 
+    /// Parses and runs, with ArgumentParser's usage errors (its exit code 64) mapped to the
+    /// documented usage exit code, 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            guard code == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+    }
+
     /// Runs a subcommand body, turning a HarnessError into one line on stderr and its exit code.
     static func guarded(_ body: () throws -> ExitStatus) throws {
         let status: ExitStatus

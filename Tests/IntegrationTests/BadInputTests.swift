@@ -28,6 +28,17 @@ struct BadInputTests {
         #expect(!result.standardError.contains("Fatal error"))
     }
 
+    @Test("option errors exit with the usage code, not ArgumentParser's 64", arguments: [
+        (["run"], "--arch"),
+        (["run", "--arch", "arm", "--timeout", "-5"], "--timeout"),
+        (["report", "/dev/null", "--format", "pdf"], "--format"),
+    ])
+    func optionErrors(arguments: [String], named option: String) throws {
+        let result = try HarnessProcess.run(arguments)
+        #expect(result.exitCode == ExitStatus.usage.rawValue)
+        #expect(result.standardError.contains(option))
+    }
+
     @Test("a missing kernel file is named")
     func missingKernel() throws {
         let out = HarnessProcess.scratchFolder("nokernel")
