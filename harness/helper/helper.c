@@ -7,8 +7,9 @@
  * buffer with mmap() (which the module hands to dma_mmap_attrs(),
  * dma_mmap_pages() or dma_mmap_noncontiguous()) and checks the user view:
  * patterns written on each side are seen on the other, edu's writes are
- * seen, page offsets select the right pages, out-of-range requests are
- * refused, and what /proc/self/smaps says of the mapping. Each test result
+ * seen (when there is one: not in the noncoherent variant), page offsets
+ * select the right pages, out-of-range requests are refused, and what
+ * /proc/self/smaps says of the mapping. Each test result
  * goes back to the module (DH_IOC_REPORT), which prints it as KTAP: this
  * program never prints KTAP itself, and writes only diagnostics prefixed
  * "dma-harness-helper:" to stderr. harness/PROTOCOL.md, "dma_mmap".
@@ -50,6 +51,7 @@ struct kv {
 static int dev_fd = -1;
 static size_t page_size;
 static unsigned int can_mmap;
+static unsigned int device_dma;	/* 0: no edu, DH_IOC_EDU fails */
 
 static void warnx(const char *fmt, ...)
 {
@@ -289,6 +291,12 @@ static int test_map(const char *test, size_t size, int kmap, uint32_t seed)
 		}
 	}
 
+	if (!device_dma) {
+		/* The noncoherent variant: no device to move data. */
+		kv_add(&kv, " device_dma=0");
+		goto out;
+	}
+
 	/* User writes, edu reads it (last page), edu writes, user reads. */
 	memset(m, POISON, size);
 	fill(m + src, XFER_LEN, seed + 2);
@@ -318,6 +326,7 @@ static int test_map(const char *test, size_t size, int kmap, uint32_t seed)
 		kv_add(&kv, " transfer_ns=%llu",
 		       (unsigned long long)(x1.ns + x2.ns));
 	}
+out:
 	munmap(m, size);
 	if (reason)
 		kv_add(&kv, " reason=%s", reason);
@@ -592,6 +601,7 @@ int main(void)
 	}
 	page_size = info.page_size;
 	can_mmap = info.can_mmap;
+	device_dma = info.device_dma;
 	memset(&start, 0, sizeof(start));
 	start.plan = info.nattrs * TESTS_PER_ATTR + EXTRA_KINDS * TESTS_PER_KIND;
 	if (ioctl(dev_fd, DH_IOC_START, &start)) {

@@ -12,7 +12,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define DH_UAPI_VERSION		1
+#define DH_UAPI_VERSION		2
 #define DH_DEV_PATH		"/dev/dma_harness"
 
 /* What DH_IOC_ALLOC allocates. */
@@ -29,6 +29,8 @@ struct dh_ioc_info {
 	__u32 nattrs;		/* attribute table size (DH_BUF_ATTRS) */
 	__u32 page_size;
 	__u32 can_mmap;		/* dma_can_mmap() */
+	__u32 device_dma;	/* 1: DH_IOC_EDU works (edu); 0: it fails ENODEV */
+	__u32 pad;
 };
 
 struct dh_ioc_start {

@@ -43,10 +43,11 @@ struct dh_suite {
 	unsigned int (*plan)(const struct dh_ctx *ctx);
 	void (*run)(struct dh_ctx *ctx, struct ktap_suite *s);
 	/*
-	 * True when the suite only allocates and never makes the device do
-	 * DMA: only those run on the noncoherent variant's platform device.
+	 * True when the suite also runs without edu, on the noncoherent
+	 * variant's platform device (ctx->pdev NULL): it only allocates, or
+	 * it guards every step that makes the device do DMA with ctx->pdev.
 	 */
-	bool alloc_only;
+	bool without_edu;
 };
 
 unsigned int dh_discovery_plan(const struct dh_ctx *ctx);

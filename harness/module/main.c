@@ -35,8 +35,8 @@ MODULE_PARM_DESC(edu_dma_bits,
 /*
  * The host's name for the DMA path the guest was booted for: "direct",
  * "iommu" (QEMU has an IOMMU in front of edu) or "noncoherent" (no edu:
- * the allocation-only suites run on a platform device of our own, which
- * arm and arm64 treat as non-coherent).
+ * every suite but dma_edu runs, without device DMA, on a platform device
+ * of our own, which arm and arm64 treat as non-coherent).
  */
 static char *variant = "direct";
 module_param(variant, charp, 0444);
@@ -117,8 +117,8 @@ static const struct dh_suite dh_suites[] = {
 	{ "dma_gfp", dh_gfp_plan, dh_gfp_run, true },
 	{ "dma_bench", dh_bench_plan, dh_bench_run, true },
 	{ "dma_sgtable", dh_sgtable_plan, dh_sgtable_run, true },
-	{ "dma_noncoherent_api", dh_noncoherent_plan, dh_noncoherent_run, false },
-	{ "dma_lifetime", dh_lifetime_plan, dh_lifetime_run, false },
+	{ "dma_noncoherent_api", dh_noncoherent_plan, dh_noncoherent_run, true },
+	{ "dma_lifetime", dh_lifetime_plan, dh_lifetime_run, true },
 };
 
 static bool dh_ran;
@@ -190,7 +190,7 @@ static void dh_run_all(struct dh_ctx *ctx)
 			ktap_suite_not_run(i + 1, suite->name, "no_device");
 			continue;
 		}
-		if (!ctx->pdev && !suite->alloc_only) {
+		if (!ctx->pdev && !suite->without_edu) {
 			ktap_suite_skip(i + 1, suite->name,
 					"no_device_dma_in_noncoherent_variant");
 			continue;
@@ -202,15 +202,6 @@ static void dh_run_all(struct dh_ctx *ctx)
 	if (!ctx) {
 		ktap_suite_not_run(mmap_num, "dma_mmap", "no_device");
 		ktap_suite_not_run(mmap_num + 1, "dma_reload", "no_device");
-		dh_set_reload_args(NULL, 0, NULL);
-		return;
-	}
-	if (!ctx->pdev) {
-		/* Both late suites move data through edu, which has no part here. */
-		ktap_suite_skip(mmap_num, "dma_mmap",
-				"no_device_dma_in_noncoherent_variant");
-		ktap_suite_skip(mmap_num + 1, "dma_reload",
-				"no_device_dma_in_noncoherent_variant");
 		dh_set_reload_args(NULL, 0, NULL);
 		return;
 	}
@@ -305,6 +296,7 @@ static int dh_run_noncoherent(void)
 	}
 	ctx->dev = &dh_nc_pdev->dev;
 	ctx->variant = variant;
+	ctx->edu.irq_kind = "none";
 	ctx->mask_bits = clamp(edu_dma_bits, 1, 64);
 	ctx->mask_rc = dma_set_mask_and_coherent(ctx->dev,
 						 DMA_BIT_MASK(ctx->mask_bits));
@@ -346,6 +338,7 @@ static int __init dh_init(void)
 static void __exit dh_exit(void)
 {
 	if (dh_nc_pdev) {
+		dh_mmap_teardown();
 		platform_device_unregister(dh_nc_pdev);
 		kfree(dh_nc_ctx);
 	} else {

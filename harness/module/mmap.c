@@ -253,6 +253,13 @@ static int dh_mm_pattern(struct dh_ioc_pattern *p, bool check)
 	if (p->offset > b->size || p->len > b->size - p->offset)
 		return -EINVAL;
 	p->bad = -1;
+	/*
+	 * A vmap of the pages is an alias of the user mapping: what the
+	 * kernel writes through it must reach the pages, and it must not
+	 * read stale lines (dma-api.rst, dma_vmap_noncontiguous()).
+	 */
+	if (check && b->kind == DH_BUF_NONCONTIG)
+		invalidate_kernel_vmap_range(cpu, b->size);
 	for (i = 0; i < p->len; i++) {
 		u8 want = dh_uapi_pattern(i, p->seed);
 
@@ -263,6 +270,8 @@ static int dh_mm_pattern(struct dh_ioc_pattern *p, bool check)
 			break;
 		}
 	}
+	if (!check && b->kind == DH_BUF_NONCONTIG)
+		flush_kernel_vmap_range(cpu, b->size);
 	return 0;
 }
 
@@ -275,6 +284,9 @@ static int dh_mm_edu(struct dh_ioc_edu *x)
 
 	if (!b->active)
 		return -ENOENT;
+	/* The noncoherent variant's platform device does no DMA. */
+	if (!dh_mm.ctx->pdev)
+		return -ENODEV;
 	if (!x->len || x->len > EDU_XFER_LEN || x->offset > b->size ||
 	    x->len > b->size - x->offset)
 		return -EINVAL;
@@ -356,6 +368,7 @@ static long dh_mm_ioctl_locked(unsigned int cmd, void *arg)
 		info->nattrs = dh_nattrs;
 		info->page_size = PAGE_SIZE;
 		info->can_mmap = dma_can_mmap(dh_mm.ctx->dev);
+		info->device_dma = !!dh_mm.ctx->pdev;
 		return 0;
 	}
 	if (cmd == DH_IOC_START) {
