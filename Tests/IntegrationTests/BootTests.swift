@@ -102,6 +102,40 @@ struct BootTests {
         #expect(HarnessProcess.leftoverTemporaryFiles(of: result.pid).isEmpty)
     }
 
+    @Test("two runs at once share the host: the second gets a private libvirt root, removed after")
+    func concurrentRuns() throws {
+        let first = HarnessProcess.scratchFolder("concurrent-a")
+        let second = HarnessProcess.scratchFolder("concurrent-b")
+        defer { for folder in [first, second] { try? FileManager.default.removeItem(at: folder) } }
+        let results = LockedResults()
+        let group = DispatchGroup()
+        for out in [first, second] {
+            group.enter()
+            DispatchQueue.global().async {
+                defer { group.leave() }
+                // Both start at once: the claim on the shared root must arbitrate, not timing.
+                results.append(Result { try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path]) })
+            }
+        }
+        group.wait()
+        let finished = try results.all.map { try $0.get() }
+        #expect(finished.count == 2)
+        for result in finished {
+            #expect([0, 1].contains(result.exitCode), "stderr: \(result.standardError)")
+            #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
+        }
+        let uris = try [first, second].map { try HarnessProcess.report(in: $0).run.libvirtURI }
+        #expect(Set(uris).count == 2, "one run used the shared root, the other a private one: \(uris)")
+        for report in try [first, second].map(HarnessProcess.report(in:)) {
+            #expect(report.targets.first?.boot?.ending == .poweredOff)
+        }
+        let cache = RunOptions.defaultCacheRoot
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { name in
+            finished.contains { name == "\(HostConnection.privateRootPrefix)\($0.pid)" }
+        }
+        #expect(leftovers.isEmpty, "private roots removed: \(leftovers)")
+    }
+
     @Test("DMA outside edu's mask is caught in QEMU's log")
     func eduClamp() throws {
         let out = HarnessProcess.scratchFolder("clamp")
@@ -155,4 +189,11 @@ struct BootTests {
         #expect(HarnessProcess.leftoverTemporaryFiles(of: result.pid).isEmpty)
     }
 }
+}
+
+final class LockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<HarnessProcess.Result, Error>] = []
+    func append(_ result: Result<HarnessProcess.Result, Error>) { lock.withLock { results.append(result) } }
+    var all: [Result<HarnessProcess.Result, Error>] { lock.withLock { results } }
 }

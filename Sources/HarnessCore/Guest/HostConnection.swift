@@ -27,8 +27,14 @@ public final class HostConnection: @unchecked Sendable {
         if let connectURI { return try HostConnection(uri: connectURI, logger: logger) }
         let shared = cacheRoot.appendingPathComponent("libvirt")
         removeAbandonedPrivateRoots(in: cacheRoot)
-        // A process can open one embedded root only, even after a failed attempt: decide first.
-        guard isInUse(root: shared) else { return try HostConnection(uri: embeddedURI(root: shared), logger: logger) }
+        // A process can open one embedded root only, even after a failed attempt: decide first, with
+        // a lock of our own that whoever uses the shared root holds until it exits (race-free, and
+        // released by the kernel if that process dies).
+        if let owner = claimSharedRoot(in: cacheRoot) {
+            let connection = try HostConnection(uri: embeddedURI(root: shared), logger: logger)
+            connection.sharedRootClaim = owner
+            return connection
+        }
         let privateRoot = cacheRoot.appendingPathComponent("\(privateRootPrefix)\(getpid())")
         logger.info("another run holds \(shared.path); using \(privateRoot.path) for this one")
         let capabilities = "cache/qemu/capabilities"
@@ -42,19 +48,21 @@ public final class HostConnection: @unchecked Sendable {
         return connection
     }
 
-    /// Whether another process holds the embedded driver's pid-file lock on `root` (libvirt takes a
-    /// POSIX write lock on `run/qemu/driver.pid` for as long as the driver is open).
-    static func isInUse(root: URL) -> Bool {
-        let pidFile = root.appendingPathComponent("run/qemu/driver.pid").path
-        let descriptor = Glibc.open(pidFile, O_RDWR)
-        guard descriptor >= 0 else { return false }
-        defer { Glibc.close(descriptor) }
-        var query = flock()
-        query.l_type = Int16(F_WRLCK)
-        query.l_whence = Int16(SEEK_SET)
-        guard fcntl(descriptor, F_GETLK, &query) == 0 else { return false }
-        return query.l_type != Int16(F_UNLCK)
+    /// The shared root's claim: an open descriptor holding `flock` on `<cache>/libvirt.owner`, or nil
+    /// when another live process holds it.
+    static func claimSharedRoot(in cacheRoot: URL) -> Int32? {
+        try? FileManager.default.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
+        let descriptor = Glibc.open(cacheRoot.appendingPathComponent("libvirt.owner").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return nil }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(descriptor)
+            return nil
+        }
+        return descriptor
     }
+
+    /// Held for the connection's life when it uses the shared root.
+    private var sharedRootClaim: Int32?
 
     static let privateRootPrefix = "libvirt-run-"
     private var removeRootOnClose = false
@@ -64,6 +72,10 @@ public final class HostConnection: @unchecked Sendable {
         lifecycleRegistration?.cancel()
         libvirt.close()
         if removeRootOnClose, let embeddedRoot { try? FileManager.default.removeItem(at: embeddedRoot) }
+        if let claim = sharedRootClaim {
+            Glibc.close(claim)
+            sharedRootClaim = nil
+        }
     }
 
     /// Private roots whose process is gone (killed before it could clean up).
