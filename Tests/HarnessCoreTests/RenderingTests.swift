@@ -9,10 +9,25 @@ struct RenderingTests {
         let report = try ReportFixture.load(ReportFixture.all)
         let text = MarkdownReport.render(report)
         for variant in ["direct", "iommu", "noncoherent"] { #expect(text.contains("## Variant `\(variant)`")) }
-        #expect(text.contains("| `arm64` | failed | 206/261 | **violated**"))
-        #expect(text.contains("`dma_alloc.none_2097152` (attrs=none size=2097152 gfp=GFP_KERNEL): `reason=misaligned_cpu+misaligned"))
-        #expect(text.contains("(arm64-direct/console.log#L258)"))
-        #expect(text.contains("`arm-iommu` is unsupported"))
+        // Every row and every violation's evidence is derived from the report itself.
+        for target in report.targets where target.status != .unsupported {
+            let none = target.attributes.first { $0.attribute == "none" }?.conformance
+            let cell = none == .violated ? "**violated**" : none?.rawValue ?? "-"
+            #expect(text.contains("| `\(target.arch)` | \(target.status.rawValue) | \(target.summary.passed)/\(target.summary.total) | \(cell)"),
+                    "\(target.id) row")
+        }
+        let arm64 = try #require(report.targets.first { $0.id == "arm64-direct" })
+        let violation = try #require(arm64.attributes.first { $0.conformance == .violated })
+        let evidence = try #require(arm64.suites.flatMap(\.tests).first { $0.id == violation.evidence.first })
+        let reason = try #require(evidence.observed["reason"])
+        #expect(text.contains("`\(evidence.id)` (attrs=\(evidence.parameters["attrs"] ?? "")"))
+        #expect(text.contains("`reason=\(reason)"))
+        if let lines = evidence.consoleLines {
+            #expect(text.contains("(arm64-direct/console.log#L\(lines[0]))"), "links to the test's console lines")
+        }
+        for target in report.targets where target.status == .unsupported {
+            #expect(text.contains("`\(target.id)` is unsupported"))
+        }
     }
 
     @Test("JUnit counts follow from the report: failures, XFAIL skips, not-run errors, one boot case per target")
