@@ -44,19 +44,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What more than one test target needs (not shipped in any product).
+        .target(
+            name: "TestSupport",
+            dependencies: ["HarnessCore"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "LibvirtTests",
             dependencies: ["Libvirt"]
         ),
         .testTarget(
             name: "HarnessCoreTests",
-            dependencies: ["HarnessCore"],
+            dependencies: ["HarnessCore", "TestSupport"],
             exclude: ["Fixtures"]
         ),
         // Boots real guests: run serially, after the unit tests.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["HarnessCore"]
+            dependencies: ["HarnessCore", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v5]

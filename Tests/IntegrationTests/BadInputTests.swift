@@ -76,26 +76,18 @@ struct BadInputTests {
         #expect(line.contains(x86.kernelRelease) && line.contains(arm.kernelRelease))
     }
 
-    @Test("a missing emulator names its apt package")
-    func missingQEMU() throws {
-        let out = HarnessProcess.scratchFolder("noqemu")
-        let (path, folder) = try HarnessProcess.pathWithout(["qemu-system-x86_64"])
+    @Test("a missing host tool names its apt package and the stage it stopped", arguments: [
+        ("qemu-system-x86_64", "x86_64", "qemu-system-x86", StageName.boot),
+        ("aarch64-linux-gnu-gcc", "arm64", "gcc-aarch64-linux-gnu", StageName.build),
+    ])
+    func missingHostTool(tool: String, arch: String, package: String, stage: StageName) throws {
+        let out = HarnessProcess.scratchFolder("no-\(tool)")
+        let (path, folder) = try HarnessProcess.pathWithout([tool])
         defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: folder) }
-        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path], environment: ["PATH": path])
+        let result = try HarnessProcess.run(["run", "--arch", arch, "--out", out.path], environment: ["PATH": path])
         #expect(result.exitCode == ExitStatus.infrastructure.rawValue)
-        #expect(errorLine(result).contains("apt-get install qemu-system-x86"))
-        #expect(try HarnessProcess.report(in: out).targets.first?.failedStage == .boot)
-    }
-
-    @Test("a missing cross compiler names its apt package")
-    func missingCrossCompiler() throws {
-        let out = HarnessProcess.scratchFolder("nogcc")
-        let (path, folder) = try HarnessProcess.pathWithout(["aarch64-linux-gnu-gcc"])
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: folder) }
-        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path], environment: ["PATH": path])
-        #expect(result.exitCode == ExitStatus.infrastructure.rawValue)
-        #expect(errorLine(result).contains("apt-get install gcc-aarch64-linux-gnu"))
-        #expect(try HarnessProcess.report(in: out).targets.first?.failedStage == .build)
+        #expect(errorLine(result).contains("apt-get install \(package)"))
+        #expect(try HarnessProcess.report(in: out).targets.first?.failedStage == stage)
     }
 
     @Test("an unreachable libvirt is one line that points at the package and the doctor")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HarnessCore
+import TestSupport
 
 extension Integration {
 /// The HTML report as a browser shows it: headless Chromium (Debian `chromium`) renders a real

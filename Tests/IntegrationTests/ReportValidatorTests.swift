@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HarnessCore
+import TestSupport
 
 extension Integration {
 /// Every rendering of real reports, checked by its own independent validator: check-jsonschema
@@ -139,20 +140,4 @@ struct ReportValidatorTests {
         #expect(bad.exitCode == 2 && bad.standardError == "harness: cannot read report /nonexistent/report.json: no such file or not readable\n")
     }
 }
-}
-
-/// A recorded report kept xz-compressed in git (the full 9-target run is 2.6 MB of JSON), unpacked
-/// beside itself on first use so that its relative log paths still resolve.
-enum CompressedFixture {
-    static func materialize(_ file: URL) throws -> URL {
-        let packed = file.appendingPathExtension("xz")
-        guard !FileManager.default.fileExists(atPath: file.path), FileManager.default.fileExists(atPath: packed.path) else {
-            return file
-        }
-        let scratch = file.appendingPathExtension("\(getpid())-\(UUID().uuidString)")
-        try Subprocess.checked("sh", ["-c", "xz -dc \"$0\" > \"$1\"", packed.path, scratch.path])
-        // Tests run in parallel: the first rename wins, the others just drop their copy.
-        if rename(scratch.path, file.path) != 0 { try? FileManager.default.removeItem(at: scratch) }
-        return file
-    }
 }

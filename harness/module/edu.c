@@ -88,6 +88,15 @@ void edu_setup_irq(struct edu_dev *edu, struct pci_dev *pdev,
 			pdev->msix_enabled ? "msix" : "intx";
 }
 
+const char *edu_failure_reason(int ret)
+{
+	if (ret == -ERANGE)
+		return "outside_mask";
+	if (ret == -ETIMEDOUT)
+		return "dma_timeout";
+	return "dma_error";
+}
+
 const char *edu_completion_name(enum edu_completion c)
 {
 	switch (c) {

@@ -82,6 +82,8 @@ int edu_check(struct edu_dev *edu, u32 *id);
 void edu_setup_irq(struct edu_dev *edu, struct pci_dev *pdev,
 		   unsigned int types);
 const char *edu_completion_name(enum edu_completion c);
+/* The KTAP reason for a failed transfer: outside_mask, dma_timeout or dma_error. */
+const char *edu_failure_reason(int ret);
 int edu_dma_to_device(struct edu_dev *edu, dma_addr_t src, u32 edu_off,
 		      u32 len, u64 *ns);
 int edu_dma_to_ram(struct edu_dev *edu, u32 edu_off, dma_addr_t dst,

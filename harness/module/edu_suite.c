@@ -124,12 +124,8 @@ void dh_edu_roundtrip(struct dh_ctx *ctx, struct ktap_suite *s,
 		done[1] = ctx->edu.last;
 	}
 
-	if (ret == -ERANGE) {
-		reason = "outside_mask";
-	} else if (ret == -ETIMEDOUT) {
-		reason = "dma_timeout";
-	} else if (ret) {
-		reason = "dma_error";
+	if (ret) {
+		reason = edu_failure_reason(ret);
 	} else {
 		bad = dh_verify(cpu, size, dst_off, EDU_XFER_LEN, seed);
 		ktap_diag_bool(&d, "roundtrip", bad < 0);

@@ -218,6 +218,23 @@ static const char *dh_nc_cpu_only(struct device *dev, struct dh_nc_buf *b,
 	return reason;
 }
 
+/*
+ * A transfer that did not finish: edu may still write into the buffer, so
+ * the test ends here and leaks it rather than free it. True when it did.
+ */
+static bool dh_nc_timed_out(struct ktap_suite *s, const char *test,
+			    struct ktap_diag *d, int ret)
+{
+	if (ret != -ETIMEDOUT)
+		return false;
+	ktap_diag_bool(d, "leaked", true);
+	ktap_diag_u64(d, "errno", -ret);
+	ktap_diag_str(d, "reason", edu_failure_reason(ret));
+	ktap_diag_emit(d);
+	ktap_result(s, test, false);
+	return true;
+}
+
 static void dh_nc_one(struct dh_ctx *ctx, struct ktap_suite *s,
 		      enum dh_nc_api api, u32 seed)
 {
@@ -297,18 +314,11 @@ static void dh_nc_one(struct dh_ctx *ctx, struct ktap_suite *s,
 				     EDU_XFER_LEN, &to_ram_ns);
 		dh_nc_for_cpu(dev, &b);
 	}
-	if (ret == -ETIMEDOUT) {
-		/* edu may still write: leak rather than free. */
-		ktap_diag_bool(&d, "leaked", true);
-		ktap_diag_u64(&d, "errno", -ret);
-		ktap_diag_str(&d, "reason", "dma_timeout");
-		ktap_diag_emit(&d);
-		ktap_result(s, test, false);
+	if (dh_nc_timed_out(s, test, &d, ret))
 		return;
-	}
 	if (ret) {
 		ktap_diag_u64(&d, "errno", -ret);
-		reason = ret == -ERANGE ? "outside_mask" : "dma_error";
+		reason = edu_failure_reason(ret);
 	} else {
 		bad = dh_verify(cpu, b.size, dst_off, EDU_XFER_LEN, seed);
 		ktap_diag_bool(&d, "roundtrip", bad < 0);
@@ -402,17 +412,11 @@ static void dh_nc_directions(struct dh_ctx *ctx, struct ktap_suite *s,
 				     EDU_XFER_LEN, &to_ram_ns);
 		dma_sync_single_for_cpu(dev, dma_from, size, DMA_FROM_DEVICE);
 	}
-	if (ret == -ETIMEDOUT) {
-		ktap_diag_bool(&d, "leaked", true);
-		ktap_diag_u64(&d, "errno", -ret);
-		ktap_diag_str(&d, "reason", "dma_timeout");
-		ktap_diag_emit(&d);
-		ktap_result(s, test, false);
+	if (dh_nc_timed_out(s, test, &d, ret))
 		return;
-	}
 	if (ret) {
 		ktap_diag_u64(&d, "errno", -ret);
-		reason = ret == -ERANGE ? "outside_mask" : "dma_error";
+		reason = edu_failure_reason(ret);
 	} else {
 		/*
 		 * Only the window: what the CPU wrote around it before a

@@ -116,11 +116,3 @@ public struct DebianArchive: Sendable {
         return file
     }
 }
-
-/// File digests through coreutils' `sha256sum`.
-public enum FileDigest {
-    public static func sha256(of file: URL) throws -> String {
-        let outcome = try Subprocess.checked("sha256sum", [file.path])
-        return String(outcome.standardOutput.prefix { $0 != " " })
-    }
-}

@@ -108,16 +108,3 @@ public struct ModuleBuilder: Sendable {
         return String(decoding: data[range.upperBound..<end], as: UTF8.self)
     }
 }
-
-/// A digest of files and facts, naming a build product by its inputs.
-enum InputKey {
-    static func digest(files: [URL], facts: [String]) throws -> String {
-        let scratch = FileManager.default.temporaryDirectory
-            .appendingPathComponent("dma-harness-key-\(getpid())-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        var material = facts.joined(separator: "\n") + "\n"
-        for file in files { material += "\(file.lastPathComponent) \(try FileDigest.sha256(of: file))\n" }
-        try material.write(to: scratch, atomically: true, encoding: .utf8)
-        return try FileDigest.sha256(of: scratch)
-    }
-}
