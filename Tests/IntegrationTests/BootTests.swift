@@ -87,14 +87,14 @@ struct BootTests {
         let out = HarnessProcess.scratchFolder("panic")
         defer { try? FileManager.default.removeItem(at: out) }
         let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path,
-                                             "--kernel-arg", "dma_harness.fault=panic_after:5"])
+                                             "--kernel-arg", "dma_harness.fault=panic@5"])
         #expect(result.exitCode == ExitStatus.failures.rawValue)
         let target = try #require(try HarnessProcess.report(in: out).targets.first)
         #expect(target.status == .crashed)
         #expect(target.boot?.ending == .panicked)
         #expect(target.findings.contains { $0.kind == .panic })
         let reported = target.suites.flatMap(\.tests).filter { $0.status != .notRun }.count
-        #expect(reported + target.suites.filter(\.complete).count == 5, "panic_after:5 counts KTAP result lines")
+        #expect(reported + target.suites.filter(\.complete).count == 5, "panic@5 counts KTAP result lines")
         #expect(target.suites.flatMap(\.tests).contains { $0.status == .notRun })
         let console = try String(contentsOf: out.appendingPathComponent("arm64-direct/console.log"), encoding: .utf8)
         #expect(console.contains("Kernel panic - not syncing"))
@@ -157,7 +157,7 @@ struct BootTests {
         let out = HarnessProcess.scratchFolder("hang")
         defer { try? FileManager.default.removeItem(at: out) }
         let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path, "--timeout", "20",
-                                             "--kernel-arg", "dma_harness.hang=1"])
+                                             "--kernel-arg", "dma_harness.fault=hang@dma_alloc.none_4096"])
         #expect(result.exitCode == ExitStatus.failures.rawValue)
         let target = try #require(try HarnessProcess.report(in: out).targets.first)
         #expect(target.status == .timedOut)
@@ -171,7 +171,7 @@ struct BootTests {
         let out = HarnessProcess.scratchFolder("sigint")
         defer { try? FileManager.default.removeItem(at: out) }
         let console = out.appendingPathComponent("x86_64-direct/console.log")
-        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path]) { process in
+        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path]) { process, _ in
             // Interrupt once the guest is writing its console, i.e. mid-boot.
             let deadline = Date().addingTimeInterval(300)
             while Date() < deadline, process.isRunning,

@@ -19,32 +19,43 @@ struct HarnessProcess {
         var pid: Int32
     }
 
-    /// Runs `harness arguments...`; `onStart` gets the process while it runs (to send it a signal).
-    static func run(_ arguments: [String], environment: [String: String] = [:],
-                    onStart: ((Process) -> Void)? = nil) throws -> Result {
+    /// Runs `harness arguments...`; `onStart` gets the process while it runs (to send it a signal)
+    /// and its standard error so far. `ownSession` starts it in a session and process group of its
+    /// own (setsid), so that `kill(-pid, SIGINT)` reaches it and its children as a terminal's Ctrl-C does.
+    static func run(_ arguments: [String], environment: [String: String] = [:], ownSession: Bool = false,
+                    onStart: ((Process, LiveText) -> Void)? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if ownSession {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            process.arguments = [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let errData = LockedData()
+        let errText = LiveText()
         let drained = DispatchGroup()
         drained.enter()
         DispatchQueue.global().async {
-            errData.set(err.fileHandleForReading.readDataToEndOfFile())
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                errText.append(chunk)
+            }
             drained.leave()
         }
-        onStart?(process)
+        onStart?(process, errText)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         drained.wait()
         return Result(exitCode: process.terminationStatus,
                       standardOutput: String(decoding: outData, as: UTF8.self),
-                      standardError: String(decoding: errData.get(), as: UTF8.self),
+                      standardError: errText.text,
                       pid: process.processIdentifier)
     }
 
@@ -87,9 +98,19 @@ struct HarnessProcess {
     }
 }
 
-final class LockedData: @unchecked Sendable {
+/// A child's output as it arrives, readable while the child runs.
+final class LiveText: @unchecked Sendable {
     private let lock = NSLock()
-    private var data: Data?
-    func set(_ value: Data) { lock.withLock { data = value } }
-    func get() -> Data { lock.withLock { data ?? Data() } }
+    private var data = Data()
+    func append(_ chunk: Data) { lock.withLock { data.append(chunk) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+
+    /// Waits until the text contains `needle` or `deadline` passes; true if it appeared.
+    func wait(for needle: String, until deadline: Date, while running: () -> Bool = { true }) -> Bool {
+        while Date() < deadline, running() {
+            if text.contains(needle) { return true }
+            usleep(20_000)
+        }
+        return text.contains(needle)
+    }
 }

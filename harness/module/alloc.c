@@ -55,10 +55,19 @@ static const unsigned long dh_big_attrs[] = {
 	DMA_ATTR_NO_WARN,
 };
 
+/*
+ * remap_cpu_alignment: buffers of 2 and 3 pages (orders 1 and 2), held at
+ * once. vmalloc packs areas (each with its guard page) at page granularity,
+ * so if the CPU addresses of remapped buffers are aligned only by chance,
+ * some of this sample are not: the verdict does not depend on where the
+ * free vmap space happens to start in this boot.
+ */
+#define DH_REMAP_SAMPLE	16
+
 unsigned int dh_alloc_plan(const struct dh_ctx *ctx)
 {
 	return (dh_nattrs + dh_nattr_pairs) * DH_NSIZES +
-	       ARRAY_SIZE(dh_big_attrs);
+	       ARRAY_SIZE(dh_big_attrs) + 1;
 }
 
 /*
@@ -138,6 +147,47 @@ static void dh_alloc_one(struct dh_ctx *ctx, struct ktap_suite *s,
 	ktap_result(s, test, !d.reason[0]);
 }
 
+static void dh_remap_alignment_run(struct dh_ctx *ctx, struct ktap_suite *s)
+{
+	static const char test[] = "remap_cpu_alignment";
+	unsigned int i, allocated = 0, remapped = 0, misaligned = 0;
+	void *cpu[DH_REMAP_SAMPLE] = { };
+	dma_addr_t dma[DH_REMAP_SAMPLE];
+	size_t size[DH_REMAP_SAMPLE];
+	struct ktap_diag d;
+
+	ktap_diag_start(&d, s, test);
+	ktap_diag_str(&d, "attrs", "none");
+	ktap_diag_u64(&d, "sample", DH_REMAP_SAMPLE);
+	for (i = 0; i < DH_REMAP_SAMPLE; i++) {
+		size[i] = (2 + i % 2) * PAGE_SIZE;
+		cpu[i] = dma_alloc_attrs(ctx->dev, size[i], &dma[i],
+					 GFP_KERNEL, 0);
+		if (!cpu[i])
+			continue;
+		allocated++;
+		if (dh_addr_kind(cpu[i]) != DH_KIND_VMALLOC)
+			continue;
+		remapped++;
+		if (!IS_ALIGNED((unsigned long)cpu[i],
+				PAGE_SIZE << get_order(size[i])))
+			misaligned++;
+	}
+	for (i = 0; i < DH_REMAP_SAMPLE; i++)
+		if (cpu[i])
+			dma_free_attrs(ctx->dev, size[i], cpu[i], dma[i], 0);
+	ktap_diag_u64(&d, "allocated", allocated);
+	ktap_diag_u64(&d, "remapped", remapped);
+	ktap_diag_u64(&d, "cpu_misaligned", misaligned);
+	if (misaligned)
+		ktap_diag_reason(&d, "misaligned_cpu");
+	ktap_diag_emit(&d);
+	if (!remapped)
+		ktap_skip(s, test, "no remapped CPU address on this path");
+	else
+		ktap_result(s, test, !misaligned);
+}
+
 void dh_alloc_run(struct dh_ctx *ctx, struct ktap_suite *s)
 {
 	struct dh_attr big = { };
@@ -157,4 +207,5 @@ void dh_alloc_run(struct dh_ctx *ctx, struct ktap_suite *s)
 				big = dh_attrs[k];
 		dh_alloc_one(ctx, s, &big, DH_BIG_SIZE);
 	}
+	dh_remap_alignment_run(ctx, s);
 }

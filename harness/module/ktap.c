@@ -10,31 +10,19 @@
 #include <linux/printk.h>
 #include <linux/string.h>
 
+#include "fault.h"
 #include "ktap.h"
 
 #define KTAP_INDENT	"    "
 
 static unsigned int results_printed;
-static unsigned int panic_after;
 /* Set by ktap_diag_emit() when a test warned unexpectedly. */
 static bool warn_failed;
-
-/*
- * Fault injection for the harness's own tests: when non-zero, the module
- * panics right after it has printed this many result lines (at any level),
- * which gives the host a real mid-suite panic on the console.
- */
-void ktap_set_panic_after(unsigned int results)
-{
-	panic_after = results;
-}
 
 static void ktap_count_result(void)
 {
 	results_printed++;
-	if (panic_after && results_printed == panic_after)
-		panic("dma_harness: fault injection panic_after:%u\n",
-		      panic_after);
+	dh_fault_after_result(results_printed);
 }
 
 void ktap_header(unsigned int nsuites)
@@ -91,6 +79,8 @@ void ktap_diag_start(struct ktap_diag *d, const struct ktap_suite *s,
 	d->expect_warn = false;
 	memset(&d->delta, 0, sizeof(d->delta));
 	dh_watch_begin(&d->watch);
+	if (s)
+		dh_fault_at_test(s->name, test);
 }
 
 void ktap_diag_reason(struct ktap_diag *d, const char *why)
@@ -180,6 +170,7 @@ void ktap_diag_emit(struct ktap_diag *d)
 
 void ktap_result(struct ktap_suite *s, const char *test, bool ok)
 {
+	dh_fault_at_test(s->name, test);
 	if (warn_failed)
 		ok = false;
 	warn_failed = false;
@@ -192,6 +183,7 @@ void ktap_result(struct ktap_suite *s, const char *test, bool ok)
 
 void ktap_skip(struct ktap_suite *s, const char *test, const char *reason)
 {
+	dh_fault_at_test(s->name, test);
 	if (warn_failed) {
 		warn_failed = false;
 		ktap_result(s, test, false);

@@ -43,8 +43,6 @@ struct ktap_diag {
 	struct dh_watch_delta delta;	/* filled by ktap_diag_emit() */
 };
 
-void ktap_set_panic_after(unsigned int results);
-
 void ktap_header(unsigned int nsuites);
 void ktap_suite_begin(struct ktap_suite *s, const char *name,
 		      unsigned int num, unsigned int plan);

@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "fault.h"
 #include "harness.h"
 #include "watch.h"
 
@@ -44,16 +45,15 @@ MODULE_PARM_DESC(variant,
 		 "DMA path the guest was booted for: direct, iommu or noncoherent (default direct)");
 
 /*
- * Fault injection, for the harness's own tests only. "panic_after:N" makes
- * the module call panic() right after it printed its Nth KTAP result line
- * (suite results count too), so that the host can be tested against a real
- * kernel panic in the middle of a suite. Empty (the default) injects
- * nothing.
+ * Fault injection, for the harness's own tests only (fault.h): "KIND@WHERE"
+ * with KIND panic, oops, hang or warn, and WHERE either N (right after the
+ * Nth KTAP result line, suite results included) or SUITE.TEST (right before
+ * that test's result line). Empty (the default) injects nothing.
  */
 static char *fault = "";
 module_param(fault, charp, 0444);
 MODULE_PARM_DESC(fault,
-		 "Fault injection for testing the harness: panic_after:N panics after N KTAP results (default: none)");
+		 "Fault injection for testing the harness: panic|oops|hang|warn@N or @SUITE.TEST (default: none)");
 
 /*
  * Which interrupt edu's transfers end with: "auto" (MSI, else INTx),
@@ -127,16 +127,8 @@ static struct dh_ctx *dh_nc_ctx;
 
 static void dh_parse_fault(void)
 {
-	const char *prefix = "panic_after:";
-	unsigned int n;
-
-	if (!fault || !*fault)
+	if (!fault || !*fault || dh_fault_parse(fault))
 		return;
-	if (str_has_prefix(fault, prefix) &&
-	    !kstrtouint(fault + strlen(prefix), 10, &n)) {
-		ktap_set_panic_after(n);
-		return;
-	}
 	/* Printed as a KTAP comment: the host keeps it, the plan is intact. */
 	pr_info("# dma_harness: fault=%s ignored (unknown)\n", fault);
 }

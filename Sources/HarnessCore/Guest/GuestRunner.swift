@@ -37,6 +37,9 @@ public struct GuestRunner: Sendable {
 
     /// How long to keep reading after a panic line, so the trace reaches the log.
     static let panicGrace: TimeInterval = 3
+    /// How long a guest may take from the suite's end to power-off. An Oops in the driver's probe
+    /// leaves the device lock held, and power-off then waits for it forever.
+    static let powerOffGrace: TimeInterval = 10
 
     public init(connection: HostConnection, logger: Logger) {
         self.connection = connection
@@ -72,6 +75,7 @@ public struct GuestRunner: Sendable {
         } catch let error as LibvirtError {
             throw HarnessError.infrastructure("libvirt could not start \(target.id): \(error.message)")
         }
+        connection.watchQEMU(of: spec.domainName)
         // libvirt 9.0 deadlocks when a console stream is aborted while the domain's character
         // devices are being freed, so the stream (if any) is always closed before the destroy,
         // on the boot's own thread; cancellation is polled, never acted on from the signal thread.
@@ -117,7 +121,7 @@ public struct GuestRunner: Sendable {
 
     /// Why the wait ended.
     private enum Stop {
-        case domainStopped(String), panicGraceOver, deadline, cancelled
+        case domainStopped(String), panicGraceOver, noPowerOff, deadline, cancelled
     }
 
     private func wait(
@@ -129,6 +133,7 @@ public struct GuestRunner: Sendable {
             if let reason = stopped.wait(until: Date().addingTimeInterval(0.05)) { return .domainStopped(reason) }
             if cancellation.isCancelled { return .cancelled }
             if let panic = recorder.panicTime, Date().timeIntervalSince(panic) > Self.panicGrace { return .panicGraceOver }
+            if let end = recorder.suiteEndTime, Date().timeIntervalSince(end) > Self.powerOffGrace { return .noPowerOff }
             if Date() >= deadline { return .deadline }
         }
     }
@@ -140,6 +145,8 @@ public struct GuestRunner: Sendable {
             return (.interrupted, "interrupted by the user")
         case .panicGraceOver:
             return (.panicked, "kernel panic; domain destroyed")
+        case .noPowerOff:
+            return (.timedOut, "no power-off within \(Int(Self.powerOffGrace)) s of the suite's end; domain destroyed")
         case .deadline:
             if recorder.panicTime != nil { return (.panicked, "kernel panic; domain destroyed") }
             return (.timedOut, "no power-off within the timeout (\(recorder.bytesWritten) console bytes)")

@@ -71,6 +71,7 @@ public final class HostConnection: @unchecked Sendable {
     public func close() {
         lifecycleRegistration?.cancel()
         libvirt.close()
+        if embeddedRoot != nil { QEMUReaper.shared.reapOrphansAfterLibvirt() }
         if removeRootOnClose, let embeddedRoot { try? FileManager.default.removeItem(at: embeddedRoot) }
         if let claim = sharedRootClaim {
             Glibc.close(claim)
@@ -123,6 +124,13 @@ public final class HostConnection: @unchecked Sendable {
     func watchStop(of domainName: String, with signal: StopSignal) { stopRouter.add(domainName, signal) }
 
     func unwatchStop(of domainName: String) { stopRouter.remove(domainName) }
+
+    /// Has the reaper wait for the domain's QEMU, so that its destroy returns as soon as it exits
+    /// (embedded driver only: a daemon's QEMUs are the daemon's children).
+    func watchQEMU(of domainName: String) {
+        guard let root = embeddedRoot else { return }
+        QEMUReaper.shared.watchDomainQEMU(pidFile: root.appendingPathComponent("run/qemu/\(domainName).pid"))
+    }
 
     /// A unique domain name for a target in this process.
     public func domainName(for target: Target) -> String {

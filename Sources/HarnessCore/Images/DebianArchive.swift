@@ -46,6 +46,10 @@ public struct DebianArchive: Sendable {
         try FileManager.default.createDirectory(
             at: listsDirectory.appendingPathComponent("partial"), withIntermediateDirectories: true)
         let outcome = try Subprocess.run("apt-get", aptOptions + ["update"])
+        if !outcome.succeeded, !hasLists {
+            throw HarnessError.infrastructure(
+                "cannot reach Debian's archive for \(debianArch) package lists (apt-get update: \(outcome.tail(lines: 1))); the cache has none yet, so this arch needs the network once")
+        }
         if !outcome.succeeded {
             logger.warning("apt-get update for \(debianArch) reported errors; continuing with the lists it has",
                            metadata: ["detail": "\(outcome.tail(lines: 2))"])
@@ -96,22 +100,41 @@ public struct DebianArchive: Sendable {
             fileName: (path as NSString).lastPathComponent, size: size, sha256: sha)
     }
 
+    /// Partial downloads live in `<directory>/.download-<pid>-<uuid>` until verified.
+    public static let downloadFolderPrefix = ".download-"
+
     /// Downloads `package` into `directory` unless a verified copy is already there; returns its path.
+    /// The file appears under its final name only once its sha256 matches the archive's index, so
+    /// a download cut halfway (a full disk, a lost network, Ctrl-C) never leaves a cache entry.
     public func download(_ package: DebianPackage, into directory: URL) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // apt-get download names the file after the version, with an epoch's colon escaped.
         let localName = "\(package.name)_\(package.version.replacingOccurrences(of: ":", with: "%3a"))_\(package.architecture).deb"
         let file = directory.appendingPathComponent(localName)
-        if FileManager.default.fileExists(atPath: file.path), (try? FileDigest.sha256(of: file)) == package.sha256 {
-            return file
-        }
-        try Subprocess.checked("apt-get", aptOptions + ["download", "\(package.name)=\(package.version)"],
-                               workingDirectory: directory)
-        let digest = try FileDigest.sha256(of: file)
-        guard digest == package.sha256 else {
+        if FileManager.default.fileExists(atPath: file.path) {
+            if (try? FileDigest.sha256(of: file)) == package.sha256 { return file }
+            logger.warning("cached \(localName) does not match the archive's sha256; fetching it again")
             try? FileManager.default.removeItem(at: file)
+        }
+        let scratch = directory.appendingPathComponent("\(Self.downloadFolderPrefix)\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outcome = try Subprocess.run("apt-get", aptOptions + ["download", "\(package.name)=\(package.version)"],
+                                         workingDirectory: scratch)
+        guard outcome.succeeded else {
             throw HarnessError.infrastructure(
-                "\(package.fileName): sha256 \(digest) does not match the archive's \(package.sha256); deleted, run again")
+                "cannot fetch \(package.fileName) from Debian's archive: \(outcome.tail(lines: 1)); nothing was cached, run again when the archive is reachable and \(directory.path) has \(package.size / 1_048_576 + 1) MiB free")
+        }
+        let fetched = scratch.appendingPathComponent(localName)
+        let digest = try FileDigest.sha256(of: fetched)
+        guard digest == package.sha256 else {
+            throw HarnessError.infrastructure(
+                "\(package.fileName): sha256 \(digest) does not match the archive's \(package.sha256); nothing was cached, run again")
+        }
+        do {
+            try FileManager.default.moveItem(at: fetched, to: file)
+        } catch where FileManager.default.fileExists(atPath: file.path) {
+            // Another run verified and moved the same file first.
         }
         return file
     }

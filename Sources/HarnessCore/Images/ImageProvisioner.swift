@@ -61,6 +61,9 @@ public struct ImageProvisioner: Sendable {
         let root = cacheRoot.appendingPathComponent("images/\(arch)/\(release)_\(packages[0].version)")
         try? FileManager.default.removeItem(at: root)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // A tree is an image only once its manifest is written; a half-extracted one goes.
+        var complete = false
+        defer { if !complete { try? FileManager.default.removeItem(at: root) } }
         for package in packages {
             logger.info("fetching \(package.name) \(package.version) (\(package.size / 1_048_576) MiB)")
             let deb = try archive.download(package, into: debs)
@@ -82,6 +85,7 @@ public struct ImageProvisioner: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(image).write(to: manifestFile(arch: arch), options: .atomic)
+        complete = true
         pruneOldImages(arch: arch, keeping: root)
         return image
     }

@@ -14,12 +14,10 @@ public enum UserKernel {
         guard KernelImageInspector.matches(profile.kernelMagic, bytes: head) else {
             throw HarnessError.usage("--kernel \(kernelFile) is not an \(profile.kernelMagic.format), the image format of --arch \(profile.name)")
         }
-        let releaseFile = kbuild.appendingPathComponent("include/config/kernel.release")
         guard FileManager.default.fileExists(atPath: kbuild.appendingPathComponent("Makefile").path),
-              let release = try? String(contentsOf: releaseFile, encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines), !release.isEmpty
+              let release = kbuildRelease(of: kbuild)
         else {
-            throw HarnessError.usage("--kbuild \(kbuildDirectory) is not a built kernel tree (expected Makefile and include/config/kernel.release)")
+            throw HarnessError.usage("--kbuild \(kbuildDirectory) is not a built kernel tree (expected Makefile and include/generated/utsrelease.h or include/config/kernel.release)")
         }
         if let imageRelease = try KernelImageInspector.release(of: kernel), imageRelease != release {
             throw HarnessError.usage("--kernel is release \(imageRelease) but --kbuild \(kbuildDirectory) is \(release): the module would not load; give the tree the kernel was built from")
@@ -31,6 +29,21 @@ public enum UserKernel {
             kbuildDirectory: kbuild.path, busybox: debian.busybox,
             provenance: .user(kernelFile: kernel.path, sha256: try FileDigest.sha256(of: kernel),
                               kbuildDirectory: kbuild.path))
+    }
+
+    /// The release a module built in `kbuild` gets as its vermagic: `UTS_RELEASE` from
+    /// `include/generated/utsrelease.h`. Debian's header trees keep only the upstream version in
+    /// `include/config/kernel.release` (`6.1.192` for `6.1.0-57-arm64`), so that file is the
+    /// fallback, for trees without the generated header.
+    static func kbuildRelease(of kbuild: URL) -> String? {
+        let header = kbuild.appendingPathComponent("include/generated/utsrelease.h")
+        if let text = try? String(contentsOf: header, encoding: .utf8),
+           let open = text.firstIndex(of: "\""), let close = text.lastIndex(of: "\""), open < close {
+            return String(text[text.index(after: open)..<close])
+        }
+        let file = kbuild.appendingPathComponent("include/config/kernel.release")
+        let release = (try? String(contentsOf: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return release?.isEmpty == false ? release : nil
     }
 }
 
@@ -75,4 +88,5 @@ public enum KernelImageInspector {
         }
         return nil
     }
+
 }

@@ -29,20 +29,28 @@ public enum ResultCollector {
                       ending: BootEnding, detail: String) -> (TargetStatus, String?) {
         let reported = document.allTests.filter { $0.status != .notRun }.count
         let progress = "\(reported) test(s) reported before it"
+        let fatal = findings.first { $0.kind == .oops || $0.kind == .bug }
         switch ending {
         case .interrupted:
             return (.interrupted, "interrupted by the user; \(progress)")
         case .timedOut:
+            // An Oops that left a lock held is why the guest hung: the kernel's fault, said as such.
+            if let fatal { return (.crashed, "\(fatal.summary) (console line \(fatal.line)), then \(detail); \(progress)") }
+            if !console.contains("Linux version") {
+                return (.timedOut, "the kernel never booted: no kernel message on the console (\(detail))")
+            }
             return (.timedOut, "guest hung: \(detail); \(progress)")
         case .panicked:
             let panic = findings.first { $0.kind == .panic }?.summary ?? "kernel panic"
             return (.crashed, "\(panic) (console line \(findings.first { $0.kind == .panic }?.line ?? 0)); \(progress)")
         case .stoppedUnexpectedly:
-            return (.crashed, "\(detail); \(progress)")
+            if let fatal { return (.crashed, "\(fatal.summary) (console line \(fatal.line)), then \(detail); \(progress)") }
+            // QEMU went away with no kernel crash on the console: the host's failure, never the kernel's.
+            return (.error, "QEMU ended without the guest powering off and with no kernel crash on the console: \(detail); see qemu.log; \(progress)")
         case .poweredOff:
             break
         }
-        if let fatal = findings.first(where: { $0.kind == .oops || $0.kind == .bug }) {
+        if let fatal {
             return (.crashed, "\(fatal.summary) (console line \(fatal.line)); \(progress)")
         }
         // The device reached outside its mask: whatever the guest concluded, the transfers were wrong.

@@ -114,6 +114,7 @@ struct TargetPipeline {
             report.status = collected.status
             report.reason = collected.reason
             if collected.status != .passed, collected.status != .failed { report.failedStage = .boot }
+            if collected.status == .error { report.errorKind = .infrastructure }
         } catch let error as HarnessError {
             report.status = error.status == .interrupted ? .interrupted : .error
             report.failedStage = stages.last(where: { $0.status == .failed })?.stage
