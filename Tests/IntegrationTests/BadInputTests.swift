@@ -12,7 +12,7 @@ struct BadInputTests {
         return lines.last.map(String.init) ?? result.standardError
     }
 
-    func cachedImage(_ arch: String) throws -> GuestImage {
+    static func cachedImage(_ arch: String) throws -> GuestImage {
         let provisioner = ImageProvisioner(cacheRoot: RunOptions.defaultCacheRoot,
                                            layout: ProjectLayout(root: HarnessProcess.packageRoot),
                                            logger: .init(label: "test"))
@@ -43,7 +43,7 @@ struct BadInputTests {
     func missingKernel() throws {
         let out = HarnessProcess.scratchFolder("nokernel")
         defer { try? FileManager.default.removeItem(at: out) }
-        let image = try cachedImage("arm")
+        let image = try Self.cachedImage("arm")
         let result = try HarnessProcess.run(["run", "--arch", "arm", "--out", out.path,
                                              "--kernel", "/nonexistent/zImage", "--kbuild", image.kbuildDirectory])
         #expect(result.exitCode == ExitStatus.usage.rawValue)
@@ -55,8 +55,8 @@ struct BadInputTests {
     func wrongArchKernel() throws {
         let out = HarnessProcess.scratchFolder("wrongarch")
         defer { try? FileManager.default.removeItem(at: out) }
-        let x86 = try cachedImage("x86_64")
-        let arm = try cachedImage("arm")
+        let x86 = try Self.cachedImage("x86_64")
+        let arm = try Self.cachedImage("arm")
         let result = try HarnessProcess.run(["run", "--arch", "arm", "--out", out.path,
                                              "--kernel", x86.kernelImage, "--kbuild", arm.kbuildDirectory])
         #expect(result.exitCode == ExitStatus.usage.rawValue)
@@ -67,8 +67,8 @@ struct BadInputTests {
     func kbuildMismatch() throws {
         let out = HarnessProcess.scratchFolder("vermagic")
         defer { try? FileManager.default.removeItem(at: out) }
-        let x86 = try cachedImage("x86_64")
-        let arm = try cachedImage("arm")
+        let x86 = try Self.cachedImage("x86_64")
+        let arm = try Self.cachedImage("arm")
         let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path,
                                              "--kernel", x86.kernelImage, "--kbuild", arm.kbuildDirectory])
         #expect(result.exitCode == ExitStatus.usage.rawValue)

@@ -82,60 +82,6 @@ struct BootTests {
         #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
     }
 
-    @Test("a guest that panics mid-suite is a crashed target with the tests before the panic")
-    func panic() throws {
-        let out = HarnessProcess.scratchFolder("panic")
-        defer { try? FileManager.default.removeItem(at: out) }
-        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path,
-                                             "--kernel-arg", "dma_harness.fault=panic@5"])
-        #expect(result.exitCode == ExitStatus.failures.rawValue)
-        let target = try #require(try HarnessProcess.report(in: out).targets.first)
-        #expect(target.status == .crashed)
-        #expect(target.boot?.ending == .panicked)
-        #expect(target.findings.contains { $0.kind == .panic })
-        let reported = target.suites.flatMap(\.tests).filter { $0.status != .notRun }.count
-        #expect(reported + target.suites.filter(\.complete).count == 5, "panic@5 counts KTAP result lines")
-        #expect(target.suites.flatMap(\.tests).contains { $0.status == .notRun })
-        let console = try String(contentsOf: out.appendingPathComponent("arm64-direct/console.log"), encoding: .utf8)
-        #expect(console.contains("Kernel panic - not syncing"))
-        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
-        #expect(HarnessProcess.leftoverTemporaryFiles(of: result.pid).isEmpty)
-    }
-
-    @Test("two runs at once share the host: the second gets a private libvirt root, removed after")
-    func concurrentRuns() throws {
-        let first = HarnessProcess.scratchFolder("concurrent-a")
-        let second = HarnessProcess.scratchFolder("concurrent-b")
-        defer { for folder in [first, second] { try? FileManager.default.removeItem(at: folder) } }
-        let results = LockedResults()
-        let group = DispatchGroup()
-        for out in [first, second] {
-            group.enter()
-            DispatchQueue.global().async {
-                defer { group.leave() }
-                // Both start at once: the claim on the shared root must arbitrate, not timing.
-                results.append(Result { try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path]) })
-            }
-        }
-        group.wait()
-        let finished = try results.all.map { try $0.get() }
-        #expect(finished.count == 2)
-        for result in finished {
-            #expect([0, 1].contains(result.exitCode), "stderr: \(result.standardError)")
-            #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
-        }
-        let uris = try [first, second].map { try HarnessProcess.report(in: $0).run.libvirtURI }
-        #expect(Set(uris).count == 2, "one run used the shared root, the other a private one: \(uris)")
-        for report in try [first, second].map(HarnessProcess.report(in:)) {
-            #expect(report.targets.first?.boot?.ending == .poweredOff)
-        }
-        let cache = RunOptions.defaultCacheRoot
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { name in
-            finished.contains { name == "\(HostConnection.privateRootPrefix)\($0.pid)" }
-        }
-        #expect(leftovers.isEmpty, "private roots removed: \(leftovers)")
-    }
-
     @Test("DMA outside edu's mask is caught in QEMU's log")
     func eduClamp() throws {
         let out = HarnessProcess.scratchFolder("clamp")
@@ -152,42 +98,7 @@ struct BootTests {
         #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
     }
 
-    @Test("a guest that hangs is stopped at the timeout and reported")
-    func hang() throws {
-        let out = HarnessProcess.scratchFolder("hang")
-        defer { try? FileManager.default.removeItem(at: out) }
-        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path, "--timeout", "20",
-                                             "--kernel-arg", "dma_harness.fault=hang@dma_alloc.none_4096"])
-        #expect(result.exitCode == ExitStatus.failures.rawValue)
-        let target = try #require(try HarnessProcess.report(in: out).targets.first)
-        #expect(target.status == .timedOut)
-        #expect(target.reason?.contains("hung") == true)
-        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("arm64-direct/console.log").path))
-        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
-    }
 
-    @Test("Ctrl-C during boot keeps the partial report and leaves no QEMU behind")
-    func interrupt() throws {
-        let out = HarnessProcess.scratchFolder("sigint")
-        defer { try? FileManager.default.removeItem(at: out) }
-        let console = out.appendingPathComponent("x86_64-direct/console.log")
-        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path]) { process, _ in
-            // Interrupt once the guest is writing its console, i.e. mid-boot.
-            let deadline = Date().addingTimeInterval(300)
-            while Date() < deadline, process.isRunning,
-                  ((try? FileManager.default.attributesOfItem(atPath: console.path)[.size] as? Int) ?? 0) < 200 {
-                usleep(20_000)
-            }
-            kill(process.processIdentifier, SIGINT)
-        }
-        #expect(result.exitCode == ExitStatus.interrupted.rawValue, "stderr: \(result.standardError)")
-        let report = try HarnessProcess.report(in: out)
-        #expect(report.run.interruption != nil)
-        #expect(report.targets.first?.status == .interrupted)
-        #expect(FileManager.default.fileExists(atPath: console.path))
-        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
-        #expect(HarnessProcess.leftoverTemporaryFiles(of: result.pid).isEmpty)
-    }
 }
 }
 

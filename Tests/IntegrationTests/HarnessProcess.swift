@@ -6,9 +6,10 @@ struct HarnessProcess {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The executable `swift test` built beside the tests.
+    /// The executable `swift test` built beside the tests (in whichever build folder they run from).
     static var executable: URL {
-        let candidates = [".build/debug/harness", ".build/release/harness"].map { packageRoot.appendingPathComponent($0) }
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("harness")
+        let candidates = [besideTests] + [".build/debug/harness", ".build/release/harness"].map { packageRoot.appendingPathComponent($0) }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
@@ -20,14 +21,15 @@ struct HarnessProcess {
     }
 
     /// Runs `harness arguments...`; `onStart` gets the process while it runs (to send it a signal)
-    /// and its standard error so far. `ownSession` starts it in a session and process group of its
-    /// own (setsid), so that `kill(-pid, SIGINT)` reaches it and its children as a terminal's Ctrl-C does.
-    static func run(_ arguments: [String], environment: [String: String] = [:], ownSession: Bool = false,
+    /// and its standard error so far. `wrapper` runs it under another command that execs it, such as
+    /// `setsid` (a process group of its own, so that `kill(-pid, SIGINT)` reaches it and its children
+    /// as a terminal's Ctrl-C does) or `unshare -n` (no network).
+    static func run(_ arguments: [String], environment: [String: String] = [:], wrapper: [String] = [],
                     onStart: ((Process, LiveText) -> Void)? = nil) throws -> Result {
         let process = Process()
-        if ownSession {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-            process.arguments = [executable.path] + arguments
+        if let command = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = wrapper.dropFirst() + [executable.path] + arguments
         } else {
             process.executableURL = executable
             process.arguments = arguments

@@ -64,8 +64,12 @@ public struct ModuleBuilder: Sendable {
         guard outcome.succeeded, FileManager.default.fileExists(atPath: moduleFile.path) else {
             let firstError = (outcome.standardError + outcome.standardOutput).split(separator: "\n")
                 .first { $0.contains("error") } ?? Substring(outcome.tail(lines: 1))
-            let message = "guest driver build for \(profile.name) failed: \(firstError) (log: \(log.path))"
-            try? FileManager.default.moveItem(at: folder, to: folder.appendingPathExtension("failed-\(getpid())"))
+            // The half-built folder goes; its log stays, one per input key, for the message to name.
+            let failedLog = folder.appendingPathExtension("failed.log")
+            try? FileManager.default.removeItem(at: failedLog)
+            try? FileManager.default.moveItem(at: log, to: failedLog)
+            try? FileManager.default.removeItem(at: folder)
+            let message = "guest driver build for \(profile.name) failed: \(firstError) (log: \(failedLog.path))"
             throw HarnessError.infrastructure(message)
         }
         let vermagic = try Self.vermagic(of: moduleFile)

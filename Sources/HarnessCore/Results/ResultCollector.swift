@@ -6,6 +6,17 @@ public struct CollectedResults: Sendable {
     public var findings: [ConsoleFinding]
     public var status: TargetStatus
     public var reason: String?
+    /// Set when `status` is `error`: the console shows the host's part failing, not the kernel's.
+    public var hostFault: HostFault? = nil
+}
+
+/// What went wrong on the host's side of a boot that reached the guest.
+public enum HostFault: Sendable {
+    /// The guest's module loader refused the driver (vermagic, symbols): the build tree is not the
+    /// kernel's. A user's `--kbuild` is then bad input; for a Debian kernel the harness is at fault.
+    case moduleRefused
+    /// QEMU ended without the guest powering off and with no kernel crash on the console.
+    case emulatorEnded
 }
 
 /// The collect stage: KTAP and kernel trouble out of the console, and the target's status from both
@@ -22,7 +33,11 @@ public enum ResultCollector {
         let findings = ConsoleScanner.findings(in: console) + (qemuLog.map(ConsoleScanner.eduClamps(inQEMULog:)) ?? [])
         let (status, reason) = judge(document: document, findings: findings, console: console,
                                      ending: ending, detail: detail)
-        return CollectedResults(document: document, findings: findings, status: status, reason: reason)
+        var collected = CollectedResults(document: document, findings: findings, status: status, reason: reason)
+        if status == .error {
+            collected.hostFault = ending == .stoppedUnexpectedly ? .emulatorEnded : .moduleRefused
+        }
+        return collected
     }
 
     static func judge(document: KTAPDocument, findings: [ConsoleFinding], console: String,
@@ -59,6 +74,10 @@ public enum ResultCollector {
             return (.failed, "edu clamped \(clamps.count) DMA address(es) to its mask (qemu.log line \(first.line)): \(first.summary)")
         }
         guard document.sawHeader else {
+            // The kernel refusing a module built for another release says nothing about its DMA.
+            if let refusal = moduleRefusal(in: console) {
+                return (.error, "the guest refused the module: \(refusal); it was not built for this kernel")
+            }
             return (.failed, "the guest driver printed no KTAP: \(moduleLoadProblem(in: console) ?? "see console.log")")
         }
         guard document.isComplete else {
@@ -81,11 +100,17 @@ public enum ResultCollector {
         return (.passed, nil)
     }
 
+    /// The module loader's own words when it refused the driver as built for another kernel.
+    static func moduleRefusal(in console: String) -> String? {
+        console.split(whereSeparator: \.isNewline).map { ConsoleText.stripPrintkPrefix(String($0)) }.first { line in
+            line.contains("version magic") || line.contains("disagrees about version of symbol")
+        }
+    }
+
     /// Why the kernel refused the module, when the console says so.
     static func moduleLoadProblem(in console: String) -> String? {
         for line in console.split(whereSeparator: \.isNewline).map({ ConsoleText.stripPrintkPrefix(String($0)) }) {
-            if line.contains("version magic") || line.contains("disagrees about version") || line.contains("Unknown symbol")
-                || line.contains("Invalid module format") || line.contains("insmod: can't insert") {
+            if line.contains("Unknown symbol") || line.contains("Invalid module format") || line.contains("insmod: can't insert") {
                 return line
             }
         }

@@ -67,8 +67,8 @@ public final class HarnessRun: @unchecked Sendable {
             if cancellation.isCancelled { report.run.interruption = "interrupted by the user (SIGINT/SIGTERM)" }
             if let version = try? connection?.libvirt.libvirtVersion() { report.run.host.libvirtVersion = version }
         }
-        try writeReport()
         lock.withLock { connection?.close() }
+        try writeReport()
         return (report, Self.exitStatus(for: report, cancelled: cancellation.isCancelled))
     }
 
@@ -91,7 +91,12 @@ public final class HarnessRun: @unchecked Sendable {
             encoder.dateEncodingStrategy = .iso8601
             return try encoder.encode(report)
         }
-        try data.write(to: reportFile, options: .atomic)
+        do {
+            try data.write(to: reportFile, options: .atomic)
+        } catch {
+            let why = DiskSpace.isExhausted(at: reportFile.deletingLastPathComponent()) ? "no space left on its file system" : "\(error.localizedDescription)"
+            throw HarnessError.infrastructure("cannot write \(reportFile.path): \(why); free space there or choose another --out")
+        }
     }
 
     /// Interrupted beats everything; then bad input, host trouble, and test failures.

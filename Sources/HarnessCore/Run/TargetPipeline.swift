@@ -102,6 +102,11 @@ struct TargetPipeline {
             report.logs.console = "\(target.id)/console.log"
             report.logs.domainXML = "\(target.id)/domain.xml"
             report.logs.qemu = outcome.qemuLog.map { _ in "\(target.id)/qemu.log" }
+            // A console cut short by a full disk must not read as a guest that stopped mid-suite.
+            if DiskSpace.isExhausted(at: folder) {
+                throw HarnessError.infrastructure(
+                    "no space left on the file system of --out (\(folder.path)): console.log may be cut short, so the guest's results cannot be judged; free space there or choose another --out")
+            }
 
             stageStarted(target.id, .collect)
             let collected: CollectedResults = try timedStage(.collect, into: &stages) {
@@ -114,7 +119,11 @@ struct TargetPipeline {
             report.status = collected.status
             report.reason = collected.reason
             if collected.status != .passed, collected.status != .failed { report.failedStage = .boot }
-            if collected.status == .error { report.errorKind = .infrastructure }
+            switch (collected.hostFault, target.kernel) {
+            case (.moduleRefused?, .user): report.errorKind = .usage
+            case (.some, _): report.errorKind = .infrastructure
+            case (nil, _): break
+            }
         } catch let error as HarnessError {
             report.status = error.status == .interrupted ? .interrupted : .error
             report.failedStage = stages.last(where: { $0.status == .failed })?.stage
