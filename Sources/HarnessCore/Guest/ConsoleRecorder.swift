@@ -31,14 +31,27 @@ final class ConsoleRecorder: @unchecked Sendable {
             handle?.write(Data(bytes))
             byteCount += bytes.count
             // Split on the byte: the serial console ends lines with CR LF, which Swift sees as one Character.
-            partialLine += bytes
-            while let newline = partialLine.firstIndex(of: 0x0A) {
-                let line = ConsoleText.stripPrintkPrefix(String(decoding: partialLine[..<newline], as: UTF8.self))
-                partialLine.removeSubrange(...newline)
-                if line.hasPrefix(Self.suiteEndMarker), suiteEndSeenAt == nil { suiteEndSeenAt = Date() }
-                if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
+            var rest = bytes[...]
+            while let newline = rest.firstIndex(of: 0x0A) {
+                keepStart(of: rest[..<newline])
+                watch(ConsoleText.stripPrintkPrefix(String(decoding: partialLine, as: UTF8.self)))
+                partialLine.removeAll(keepingCapacity: true)
+                rest = rest[(newline + 1)...]
             }
+            keepStart(of: rest)
         }
+    }
+
+    /// The markers are line prefixes: a line's first `ConsoleLimits.standard.maxLineBytes` bytes are
+    /// all that is kept of it, so a guest printing without a newline cannot grow this buffer.
+    private func keepStart(of bytes: ArraySlice<UInt8>) {
+        let room = ConsoleLimits.standard.maxLineBytes - partialLine.count
+        if room > 0 { partialLine += bytes.prefix(room) }
+    }
+
+    private func watch(_ line: String) {
+        if line.hasPrefix(Self.suiteEndMarker), suiteEndSeenAt == nil { suiteEndSeenAt = Date() }
+        if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
     }
 
     var suiteEnded: Bool { lock.withLock { suiteEndSeenAt != nil } }

@@ -78,6 +78,11 @@ public struct TargetReport: Codable, Sendable {
     public var findings: [ConsoleFinding]
     public var summary: TestCounts
     public var logs: LogPaths
+    /// Set when the suites reported are not exactly the top-level KTAP plan's 1..N (each suite's
+    /// own plan is checked on the suite).
+    public var planMismatch: PlanMismatch? = nil
+    /// Set when the console was over a limit (README, "Console limits") and only part of it was read.
+    public var consoleCut: ConsoleCut? = nil
 }
 
 extension TargetReport {

@@ -6,27 +6,38 @@ public struct CollectedResults: Sendable {
     public var findings: [ConsoleFinding]
     public var status: TargetStatus
     public var reason: String?
+    /// Set when the console was over a `ConsoleLimits` limit and only part of it was read.
+    public var consoleCut: ConsoleCut? = nil
 }
 
 /// The collect stage: KTAP and kernel trouble out of the console, and the target's status from both
 /// and from how the boot ended.
 public enum ResultCollector {
+    /// Reads the console (and QEMU's log) as `ConsoleTranscript` does: streamed, under `ConsoleLimits`.
     public static func collect(consoleLog: URL, qemuLog: URL?, ending: BootEnding, detail: String) throws -> CollectedResults {
-        let data = (try? Data(contentsOf: consoleLog)) ?? Data()
-        let qemu = qemuLog.flatMap { try? Data(contentsOf: $0) }.map { String(decoding: $0, as: UTF8.self) }
-        return collect(console: String(decoding: data, as: UTF8.self), qemuLog: qemu, ending: ending, detail: detail)
+        let console = (try? ConsoleTranscript.read(from: consoleLog)) ?? ConsoleTranscript(text: "")
+        let qemu = qemuLog.flatMap { try? ConsoleTranscript.read(from: $0) }
+        return collect(transcript: console, qemuLogLines: qemu?.lines, ending: ending, detail: detail)
     }
 
     public static func collect(console: String, qemuLog: String? = nil, ending: BootEnding, detail: String) -> CollectedResults {
-        let document = KTAPParser().parse(console: console)
-        let findings = ConsoleScanner.findings(in: console) + (qemuLog.map(ConsoleScanner.eduClamps(inQEMULog:)) ?? [])
-        let (status, reason) = judge(document: document, findings: findings, console: console,
-                                     ending: ending, detail: detail)
-        return CollectedResults(document: document, findings: findings, status: status, reason: reason)
+        collect(transcript: ConsoleTranscript(text: console), qemuLogLines: qemuLog.map { ConsoleTranscript(text: $0).lines },
+                ending: ending, detail: detail)
     }
 
-    static func judge(document: KTAPDocument, findings: [ConsoleFinding], console: String,
-                      ending: BootEnding, detail: String) -> (TargetStatus, String?) {
+    public static func collect(transcript: ConsoleTranscript, qemuLogLines: [String]? = nil, ending: BootEnding,
+                               detail: String) -> CollectedResults {
+        let lines = transcript.lines
+        let document = KTAPParser().parse(lines: lines)
+        let findings = ConsoleScanner.findings(in: lines) + (qemuLogLines.map(ConsoleScanner.eduClamps(inQEMULog:)) ?? [])
+        let (status, reason) = judge(document: document, findings: findings, consoleLines: lines,
+                                     ending: ending, detail: detail, consoleCut: transcript.cut)
+        return CollectedResults(document: document, findings: findings, status: status, reason: reason,
+                                consoleCut: transcript.cut)
+    }
+
+    static func judge(document: KTAPDocument, findings: [ConsoleFinding], consoleLines: [String],
+                      ending: BootEnding, detail: String, consoleCut: ConsoleCut? = nil) -> (TargetStatus, String?) {
         let reported = document.allTests.filter { $0.status != .notRun }.count
         let progress = "\(reported) test(s) reported before it"
         switch ending {
@@ -51,10 +62,13 @@ public enum ResultCollector {
             return (.failed, "edu clamped \(clamps.count) DMA address(es) to its mask (qemu.log line \(first.line)): \(first.summary)")
         }
         guard document.sawHeader else {
-            return (.failed, "the guest driver printed no KTAP: \(moduleLoadProblem(in: console) ?? "see console.log")")
+            return (.failed, "the guest driver printed no KTAP: \(moduleLoadProblem(in: consoleLines) ?? "see console.log")"
+                        + (consoleCut.map { "; \($0.summary)" } ?? ""))
         }
         guard document.isComplete else {
-            return (.failed, "KTAP output incomplete (plans not met); \(progress)")
+            let problems = document.planProblems.prefix(3).joined(separator: "; ")
+            return (.failed, "KTAP output incomplete (plans not met\(problems.isEmpty ? "" : ": " + problems)); \(progress)"
+                        + (consoleCut.map { "; \($0.summary)" } ?? ""))
         }
         let failing = document.allTests.filter { $0.status == .fail }
         let failingSuites = document.suites.filter { $0.status == .fail && !$0.tests.contains { $0.status == .fail } }
@@ -70,19 +84,23 @@ public enum ResultCollector {
         if let warning = unexpected.first {
             return (.failed, "kernel warning during the suite: \(warning.summary) (console line \(warning.line))")
         }
+        // What was not read was not scanned for panics and warnings either.
+        if let cut = consoleCut, cut.stoppedEarly {
+            return (.failed, "\(cut.summary): the rest was not scanned for kernel trouble")
+        }
         return (.passed, nil)
     }
 
     /// Why the kernel refused the module, when the console says so.
-    static func moduleLoadProblem(in console: String) -> String? {
-        for line in console.split(whereSeparator: \.isNewline).map({ ConsoleText.stripPrintkPrefix(String($0)) }) {
+    static func moduleLoadProblem(in consoleLines: [String]) -> String? {
+        for line in consoleLines.map(ConsoleText.stripPrintkPrefix) {
             if line.contains("version magic") || line.contains("disagrees about version") || line.contains("Unknown symbol")
                 || line.contains("Invalid module format") || line.contains("insmod: can't insert") {
                 return line
             }
         }
-        if let end = console.split(whereSeparator: \.isNewline).first(where: { $0.contains("dma-harness: suite end") }) {
-            return ConsoleText.stripPrintkPrefix(String(end))
+        if let end = consoleLines.first(where: { $0.contains("dma-harness: suite end") }) {
+            return ConsoleText.stripPrintkPrefix(end)
         }
         return nil
     }
