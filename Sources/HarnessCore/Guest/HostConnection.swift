@@ -14,9 +14,12 @@ public final class HostConnection: @unchecked Sendable {
     /// Domains this tool creates are named `dmah-<pid>-<target>`, so stale ones are recognisable.
     public static let domainPrefix = "dmah-"
 
-    /// The embedded driver's URI for a root folder.
+    /// The embedded driver's URI for a root folder, the path percent-encoded (libvirt decodes URI
+    /// parameters), so a `&`, `#`, `?` or space in it cannot end the parameter or the URI.
     public static func embeddedURI(root: URL) -> String {
-        "qemu:///embed?root=\(root.path)"
+        var allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        allowed.insert(charactersIn: "-._~/")
+        return "qemu:///embed?root=\(root.path.addingPercentEncoding(withAllowedCharacters: allowed) ?? root.path)"
     }
 
     /// The connection for a run: `connectURI` when given, else the embedded driver under the cache.
