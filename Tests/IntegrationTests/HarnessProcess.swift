@@ -6,9 +6,11 @@ struct HarnessProcess {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The executable `swift test` built beside the tests.
+    /// The executable `swift test` built beside the tests (in whichever `--scratch-path`).
     static var executable: URL {
-        let candidates = [".build/debug/harness", ".build/release/harness"].map { packageRoot.appendingPathComponent($0) }
+        let besideTests = Bundle.main.executableURL.map { $0.deletingLastPathComponent().appendingPathComponent("harness") }
+        let candidates = [besideTests].compactMap { $0 }
+            + [".build/debug/harness", ".build/release/harness"].map { packageRoot.appendingPathComponent($0) }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
