@@ -14,7 +14,7 @@ enum Hostile {
     static let value = "misaligned<img/src=x/onerror=alert(1)></td>|``[x](javascript:alert(1))]]>&\"'\u{1b}[0m\r\u{0c}\u{2028}end"
     /// Kernel messages the scanner turns into findings.
     static let warning = "WARNING: CPU: 0 PID: 1 at <script>alert(2)</script> </td> | `x` [x](javascript:alert(2)) ]]> & \" ' *b* _i_ \u{1b}[31m mm/x.c:1"
-    static let bug = "BUG: kernel NULL pointer dereference <img src=x onerror=alert(3)> ]]> | ``` ` [y](javascript:alert(3))"
+    static let bug = "BUG: kernel NULL pointer dereference <img src=x onerror=alert(3)> ]]> | ``` ` [y](javascript:alert(3)) \u{1b}]0;retitled\u{07}\u{9b}2J"
 
     /// The recorded arm64-direct console with the hostile strings in it: the first failing test
     /// renamed, its `reason` value replaced, a BUG and a WARNING printed inside its span, and the

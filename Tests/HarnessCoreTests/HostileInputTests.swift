@@ -98,6 +98,16 @@ struct HostileInputTests {
         #expect(!markdown.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "no control character")
     }
 
+    @Test("the terminal table: no escape sequence or line break from the guest reaches the terminal")
+    func terminalTable() throws {
+        let reports = try reports()
+        defer { cleanUp(reports) }
+        let table = SummaryTable.render(reports.hostile)
+        #expect(!table.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) })
+        #expect(table.contains(PrintableText.line(Hostile.bug)), "the reason is shown")
+        #expect(table.split(separator: "\n").count == SummaryTable.render(reports.clean).split(separator: "\n").count)
+    }
+
     @Test("Markdown prose: every metacharacter escaped, and unescaping gives the text back")
     func markdownProse() {
         for text in [Hostile.name, Hostile.value, Hostile.warning, Hostile.bug, "# heading", "- item", "12. item", "a_b _c_ d__e"] {

@@ -55,16 +55,8 @@ public enum MarkdownText {
     /// RFC 3986's unreserved characters, ASCII only.
     static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
-    /// One line of printable text: tabs and line breaks become spaces, other control characters U+FFFD.
-    static func plain(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar -> Unicode.Scalar in
-            switch scalar.value {
-            case 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029: return " "
-            case 0..<0x20, 0x7F, 0x80..<0xA0: return "\u{FFFD}"
-            default: return scalar
-            }
-        }))
-    }
+    /// One line of printable text (`PrintableText.line`).
+    static func plain(_ text: String) -> String { PrintableText.line(text) }
 
     static func longestBacktickRun(_ text: String) -> Int {
         var longest = 0, run = 0
