@@ -82,6 +82,15 @@ struct ConsoleLimitTests {
         #expect(transcript.cut?.readLines == 1000 && transcript.cut?.readBytes == 1000 && transcript.cut?.totalBytes == 5000)
     }
 
+    @Test("a flood of WARNINGs: every one found, only the first ones with an excerpt of the lines after them")
+    func warningFlood() {
+        let console = String(repeating: "WARNING: CPU: 0 PID: 1 at x.c:1\n", count: 2000)
+        let findings = ConsoleScanner.findings(in: console)
+        #expect(findings.count == 2000)
+        #expect(findings.prefix(ConsoleScanner.excerptedFindings).allSatisfy { $0.excerpt.count == ConsoleScanner.excerptLength })
+        #expect(findings.dropFirst(ConsoleScanner.excerptedFindings).allSatisfy { $0.excerpt == [$0.summary] })
+    }
+
     @Test("a line over the limit is cut with a marker, counted, and the KTAP after it still parses")
     func longLineInTheMiddle() throws {
         let clean = try Fixture.console("x86_64-direct")

@@ -48,6 +48,7 @@ public enum ConsoleScanner {
         eduClamps(inQEMULog: ConsoleTranscript(text: text).lines)
     }
 
+    /// The same in QEMU's log already split into lines.
     public static func eduClamps(inQEMULog lines: [String]) -> [ConsoleFinding] {
         lines.enumerated().compactMap { index, line in
             guard line.contains("EDU: clamping DMA") else { return nil }

@@ -62,6 +62,7 @@ public struct ConsoleCut: Codable, Sendable, Equatable {
 /// invalid UTF-8 replaced by U+FFFD, each line decoded on its own so a bad byte cannot take a line
 /// break with it. Read under `ConsoleLimits`, streamed, so a console of any size costs bounded memory.
 public struct ConsoleTranscript: Sendable {
+    /// The console's lines, in order; line N of console.log is `lines[N - 1]`.
     public var lines: [String]
     /// Set when a limit cut the console.
     public var cut: ConsoleCut?
@@ -83,7 +84,7 @@ public struct ConsoleTranscript: Sendable {
         return splitter.finish(totalBytes: max(size ?? 0, splitter.consumedBytes))
     }
 
-    /// The same reading of a console already in memory (tests, fuzzers, `harness parse` of a string).
+    /// The same reading of a console already in memory (tests, fuzzers), under the same limits.
     public init(text: String, limits: ConsoleLimits = .standard) {
         var splitter = LineSplitter(limits: limits)
         var text = text

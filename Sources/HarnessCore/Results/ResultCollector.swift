@@ -20,11 +20,13 @@ public enum ResultCollector {
         return collect(transcript: console, qemuLogLines: qemu?.lines, ending: ending, detail: detail)
     }
 
+    /// The same for a console (and QEMU log) already in memory, read as `ConsoleTranscript(text:)` does.
     public static func collect(console: String, qemuLog: String? = nil, ending: BootEnding, detail: String) -> CollectedResults {
         collect(transcript: ConsoleTranscript(text: console), qemuLogLines: qemuLog.map { ConsoleTranscript(text: $0).lines },
                 ending: ending, detail: detail)
     }
 
+    /// The results of a console already read; its cut, if any, is judged and passed on to the report.
     public static func collect(transcript: ConsoleTranscript, qemuLogLines: [String]? = nil, ending: BootEnding,
                                detail: String) -> CollectedResults {
         let lines = transcript.lines
