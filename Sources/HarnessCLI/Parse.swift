@@ -27,12 +27,13 @@ extension Harness {
 
         func run() throws {
             try Harness.guarded {
-                guard let data = FileManager.default.contents(atPath: console) else {
+                // Streamed under the console limits: a console of any size is read in bounded memory.
+                guard let transcript = try? ConsoleTranscript.read(from: URL(fileURLWithPath: console)) else {
                     throw HarnessError.usage("cannot read console \(console)")
                 }
                 let catalog = try? ArchCatalog(layout: try ProjectLayout.locate())
                 if let arch, let catalog { _ = try catalog.profile(named: arch) }
-                let report = ConsoleReplay.report(console: String(decoding: data, as: UTF8.self), consolePath: console,
+                let report = ConsoleReplay.report(transcript: transcript, consolePath: console,
                                                   arch: arch, variant: variant, catalog: catalog)
                 if json {
                     FileHandle.standardOutput.write(try report.encodedJSON() + Data("\n".utf8))

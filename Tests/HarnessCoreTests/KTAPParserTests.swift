@@ -48,11 +48,17 @@ struct KTAPParserTests {
         // The guest was booted with dma_harness.fault=panic_after:5: five KTAP result lines, suites' own included.
         let reported = document.allTests.filter { $0.status != .notRun }.count
         #expect(reported + document.suites.filter(\.complete).count == 5)
-        let unfinished = try #require(document.suites.last)
+        // The suite the panic interrupted is the last one that reported anything; the top-level plan's
+        // other suites follow it as not-run placeholders.
+        let unfinishedIndex = try #require(document.suites.lastIndex { !$0.tests.isEmpty })
+        let unfinished = document.suites[unfinishedIndex]
         #expect(!unfinished.complete)
         if let plan = unfinished.plannedTests {
             #expect(unfinished.tests.count == plan, "the rest of the plan is listed as not run")
         }
+        let neverReached = document.suites[(unfinishedIndex + 1)...]
+        #expect(neverReached.allSatisfy { $0.status == .notRun && !$0.complete })
+        #expect(document.suites.count == document.plannedSuites, "every planned suite is listed")
 
         let collected = ResultCollector.collect(console: console, ending: .panicked, detail: "kernel panic")
         #expect(collected.status == .crashed)

@@ -21,9 +21,9 @@ struct HarnessProcess {
     }
 
     /// Runs `harness arguments...`; `onStart` gets the process while it runs (to send it a signal)
-    /// and its standard error so far. `wrapper` runs it under another command that execs it, such as
-    /// `setsid` (a process group of its own, so that `kill(-pid, SIGINT)` reaches it and its children
-    /// as a terminal's Ctrl-C does) or `unshare -n` (no network).
+    /// and its standard error so far. Foundation starts the child in a process group of its own, so
+    /// `kill(-pid, SIGINT)` reaches it and the tools it runs, as a terminal's Ctrl-C does. `wrapper`
+    /// runs it under a command that execs it, such as `unshare --net` (no network).
     static func run(_ arguments: [String], environment: [String: String] = [:], wrapper: [String] = [],
                     onStart: ((Process, LiveText) -> Void)? = nil) throws -> Result {
         let process = Process()

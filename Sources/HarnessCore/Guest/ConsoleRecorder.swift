@@ -31,14 +31,31 @@ final class ConsoleRecorder: @unchecked Sendable {
             handle?.write(Data(bytes))
             byteCount += bytes.count
             // Split on the byte: the serial console ends lines with CR LF, which Swift sees as one Character.
-            partialLine += bytes
-            while let newline = partialLine.firstIndex(of: 0x0A) {
-                let line = ConsoleText.stripPrintkPrefix(String(decoding: partialLine[..<newline], as: UTF8.self))
-                partialLine.removeSubrange(...newline)
-                if line.hasPrefix(Self.suiteEndMarker), suiteEndSeenAt == nil { suiteEndSeenAt = Date() }
-                if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
+            bytes.withUnsafeBytes { buffer in
+                guard let base = buffer.baseAddress else { return }
+                var start = 0
+                while start < buffer.count, let found = memchr(base + start, 0x0A, buffer.count - start) {
+                    let newline = base.distance(to: UnsafeRawPointer(found))
+                    keepStart(of: UnsafeRawBufferPointer(rebasing: buffer[start..<newline]))
+                    watch(ConsoleText.stripPrintkPrefix(String(decoding: partialLine, as: UTF8.self)))
+                    partialLine.removeAll(keepingCapacity: true)
+                    start = newline + 1
+                }
+                keepStart(of: UnsafeRawBufferPointer(rebasing: buffer[start...]))
             }
         }
+    }
+
+    /// The markers are line prefixes: a line's first `ConsoleLimits.standard.maxLineBytes` bytes are
+    /// all that is kept of it, so a guest printing without a newline cannot grow this buffer.
+    private func keepStart(of bytes: UnsafeRawBufferPointer) {
+        let room = ConsoleLimits.standard.maxLineBytes - partialLine.count
+        if room > 0 { partialLine += bytes.prefix(room) }
+    }
+
+    private func watch(_ line: String) {
+        if line.hasPrefix(Self.suiteEndMarker), suiteEndSeenAt == nil { suiteEndSeenAt = Date() }
+        if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
     }
 
     var suiteEnded: Bool { lock.withLock { suiteEndSeenAt != nil } }

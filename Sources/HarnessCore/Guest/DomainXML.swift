@@ -73,8 +73,9 @@ public enum DomainXML {
         }
     }
 
-    /// Escapes text for an XML attribute or element body (shared with the report renderers).
-    public static func escape(_ text: String) -> String { Markup.escape(text) }
+    /// Escapes text for an XML attribute or element body (shared with the report renderers): as an
+    /// attribute value, so a path's newline or tab survives in either place.
+    public static func escape(_ text: String) -> String { Markup.escapeAttribute(text) }
 
     /// Feature names come from profiles; keep them to XML name characters.
     static func escapeName(_ name: String) -> String {

@@ -107,7 +107,7 @@ public struct GuestRunner: Sendable {
         let destroyStart = Date()
         try? domain.destroy()
         logger.debug("\(target.id): destroy returned in \(String(format: "%.2f", Date().timeIntervalSince(destroyStart))) s")
-        follower.map { recorder.append($0.readNewBytes()) }
+        follower?.readNewBytes(into: recorder.append)
         let (ending, detail) = judge(stop, recorder: recorder, cancelled: cancellation.isCancelled)
         connection.collectQEMULog(domainName: spec.domainName, into: outDirectory)
         if let end = recorder.suiteEndTime {
@@ -129,7 +129,7 @@ public struct GuestRunner: Sendable {
         cancellation: Cancellation
     ) -> Stop {
         while true {
-            if let follower { recorder.append(follower.readNewBytes()) }
+            follower?.readNewBytes(chunks: 16, into: recorder.append)
             if let reason = stopped.wait(until: Date().addingTimeInterval(0.05)) { return .domainStopped(reason) }
             if cancellation.isCancelled { return .cancelled }
             if let panic = recorder.panicTime, Date().timeIntervalSince(panic) > Self.panicGrace { return .panicGraceOver }
@@ -185,13 +185,20 @@ final class StopSignal: @unchecked Sendable {
 final class FileFollower {
     private let file: URL
     private var handle: FileHandle?
+    /// Read at most this much at once: a guest can print faster than it is followed.
+    static let chunkBytes = 1 << 20
 
     init(file: URL) { self.file = file }
 
-    func readNewBytes() -> [UInt8] {
+    /// Hands what was appended since the last call to `consume`, a chunk at a time: up to `chunks`
+    /// chunks, so a guest that prints without pause cannot keep the caller from its other checks.
+    func readNewBytes(chunks: Int = .max, into consume: ([UInt8]) -> Void) {
         if handle == nil { handle = FileHandle(forReadingAtPath: file.path) }
-        guard let handle, let data = try? handle.readToEnd() else { return [] }
-        return [UInt8](data)
+        guard let handle else { return }
+        for _ in 0..<chunks {
+            guard let data = try? handle.read(upToCount: Self.chunkBytes), !data.isEmpty else { return }
+            consume([UInt8](data))
+        }
     }
 
     deinit { try? handle?.close() }

@@ -14,9 +14,12 @@ public final class HostConnection: @unchecked Sendable {
     /// Domains this tool creates are named `dmah-<pid>-<target>`, so stale ones are recognisable.
     public static let domainPrefix = "dmah-"
 
-    /// The embedded driver's URI for a root folder.
+    /// The embedded driver's URI for a root folder, the path percent-encoded (libvirt decodes URI
+    /// parameters), so a `&`, `#`, `?` or space in it cannot end the parameter or the URI.
     public static func embeddedURI(root: URL) -> String {
-        "qemu:///embed?root=\(root.path)"
+        var allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        allowed.insert(charactersIn: "-._~/")
+        return "qemu:///embed?root=\(root.path.addingPercentEncoding(withAllowedCharacters: allowed) ?? root.path)"
     }
 
     /// The connection for a run: `connectURI` when given, else the embedded driver under the cache.
@@ -72,7 +75,10 @@ public final class HostConnection: @unchecked Sendable {
         lifecycleRegistration?.cancel()
         libvirt.close()
         if embeddedRoot != nil { QEMUReaper.shared.reapOrphansAfterLibvirt() }
-        if removeRootOnClose, let embeddedRoot { try? FileManager.default.removeItem(at: embeddedRoot) }
+        if removeRootOnClose, let embeddedRoot {
+            try? FileManager.default.removeItem(at: embeddedRoot)
+            if let rootAlias { try? FileManager.default.removeItem(at: rootAlias) }
+        }
         if let claim = sharedRootClaim {
             Glibc.close(claim)
             sharedRootClaim = nil
@@ -98,8 +104,14 @@ public final class HostConnection: @unchecked Sendable {
             setenv("LIBVIRT_LOG_OUTPUTS", "3:file:\(root.appendingPathComponent("log/libvirt.log").path)", 0)
             setenv("LIBVIRT_LOG_FILTERS", "3:*", 0)
         }
+        // The URI opened may name a short alias of the root; the report keeps the real one.
+        var openedURI = uri
+        if let root = embeddedRoot, let alias = try Self.socketSafeAlias(for: root) {
+            openedURI = Self.embeddedURI(root: alias)
+            rootAlias = alias
+        }
         do {
-            libvirt = try Connection(uri: uri)
+            libvirt = try Connection(uri: openedURI)
         } catch let error as LibvirtError {
             throw HarnessError.infrastructure(
                 "cannot connect to libvirt at \(uri): \(error.message) (is libvirt-daemon-driver-qemu installed? `harness doctor` checks the host)")
@@ -119,6 +131,37 @@ public final class HostConnection: @unchecked Sendable {
 
     private let stopRouter = StopRouter()
     private var lifecycleRegistration: EventRegistration?
+    /// The short link the embedded driver was opened through, when the root's own path is too long.
+    private var rootAlias: URL?
+
+    /// libvirt makes each domain's monitor socket under the root
+    /// (`<root>/lib/qemu/domain-N-<20 chars of the name>/monitor.sock`, 56 bytes past the root), and a
+    /// UNIX socket path holds 107 bytes at most: a root longer than this is reached through a link.
+    static let longestDirectRoot = 48
+
+    /// FNV-1a, 64 bits, in hex: a stable short name for a path (not a security boundary).
+    static func fnv1a(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+
+    /// A link `/tmp/dmah-root-<digest of the path>` to `root` when `root` is too long to hold sockets,
+    /// else nil. The link is stable per root, so concurrent and later runs share it.
+    static func socketSafeAlias(for root: URL) throws -> URL? {
+        guard root.path.utf8.count > longestDirectRoot else { return nil }
+        let alias = URL(fileURLWithPath: "/tmp/dmah-root-\(fnv1a(root.path))")
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: alias.path)) == root.path { return alias }
+        try? FileManager.default.removeItem(at: alias)
+        do {
+            try FileManager.default.createSymbolicLink(at: alias, withDestinationURL: root)
+        } catch where (try? FileManager.default.destinationOfSymbolicLink(atPath: alias.path)) == root.path {
+            // A concurrent run made the same link first.
+        } catch {
+            throw HarnessError.infrastructure("cannot link \(alias.path) to libvirt's folder \(root.path) (its path is too long for libvirt's sockets): \(error.localizedDescription)")
+        }
+        return alias
+    }
 
     /// Raises `signal` when the domain named `domainName` stops, for as long as the signal is watched.
     func watchStop(of domainName: String, with signal: StopSignal) { stopRouter.add(domainName, signal) }

@@ -8,7 +8,7 @@ public enum ComparisonMarkdown {
 
     public static func render(_ comparison: ReportComparison) -> String {
         var out = "# dma-harness comparison\n\n"
-        out += "Base `\(MarkdownReport.code(comparison.base))` → new `\(MarkdownReport.code(comparison.new))`; "
+        out += "Base \(MarkdownText.code(comparison.base)) → new \(MarkdownText.code(comparison.new)); "
         out += String(format: "timing noise: +%.0f%% and +%.0f ns on dma_bench p50s.\n\n",
                       comparison.noise.threshold * 100, comparison.noise.floorNanoseconds)
         let regressions = comparison.changes.filter(\.regression)
@@ -18,7 +18,7 @@ public enum ComparisonMarkdown {
         if targets.isEmpty { out += "\nNo differences.\n" }
         for target in targets {
             let own = comparison.changes.filter { $0.target == target }
-            out += "\n## `\(MarkdownReport.code(target))`\n\n"
+            out += "\n## \(MarkdownText.code(target))\n\n"
             for kind in kindsInOrder {
                 let group = own.filter { $0.kind == kind }
                 guard !group.isEmpty else { continue }
@@ -27,14 +27,14 @@ public enum ComparisonMarkdown {
                 for change in group.prefix(perGroup) {
                     var evidence = MarkdownReport.cell(change.detail)
                     if let waived = change.waived { evidence += " — *waived: \(MarkdownReport.cell(waived))*" }
-                    out += "| `\(MarkdownReport.code(change.subject))` | \(change.base ?? "–") | \(change.new ?? "–") | \(evidence) |\n"
+                    out += "| \(MarkdownText.tableCode(change.subject)) | \(MarkdownText.prose(change.base ?? "–")) | \(MarkdownText.prose(change.new ?? "–")) | \(evidence) |\n"
                 }
                 if group.count > perGroup { out += "| … \(group.count - perGroup) more | | | see `--format json` |\n" }
                 out += "\n"
             }
         }
         for waiver in comparison.staleWaivers {
-            out += "- stale waiver: `\(MarkdownReport.code(waiver.target))` \(MarkdownReport.cell(waiver.test ?? waiver.attribute ?? "")) no longer occurs\n"
+            out += "- stale waiver: \(MarkdownText.code(waiver.target)) \(MarkdownReport.cell(waiver.test ?? waiver.attribute ?? "")) no longer occurs\n"
         }
         return out
     }

@@ -31,9 +31,8 @@ public final class ConsoleExcerpts {
         // Only paths inside the report's folder: a report is input, and must not make us read /etc.
         let file = reportFolder.appendingPathComponent(path).standardizedFileURL
         let inside = file.path.hasPrefix(reportFolder.standardizedFileURL.path + "/")
-        let lines = inside ? (try? Data(contentsOf: file)).map { data in
-            String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
-        } : nil
+        // Read as the collect stage read it, so the report's line numbers point at the same lines.
+        let lines = inside ? (try? ConsoleTranscript.read(from: file))?.lines : nil
         cache[path] = .some(lines)
         return lines
     }

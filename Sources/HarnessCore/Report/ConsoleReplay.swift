@@ -9,11 +9,19 @@ public enum ConsoleReplay {
     /// the variant is the one the guest announced in `dma_discovery`, else `variant`.
     public static func report(console: String, consolePath: String, arch: String?, variant: String?,
                               catalog: ArchCatalog?) -> RunReport {
-        let findings = ConsoleScanner.findings(in: console)
+        report(transcript: ConsoleTranscript(text: console), consolePath: consolePath, arch: arch, variant: variant,
+               catalog: catalog)
+    }
+
+    /// The same for a console read by `ConsoleTranscript.read(from:)`, under its limits.
+    public static func report(transcript: ConsoleTranscript, consolePath: String, arch: String?, variant: String?,
+                              catalog: ArchCatalog?) -> RunReport {
+        let findings = ConsoleScanner.findings(in: transcript.lines)
         let ending: BootEnding = findings.contains { $0.kind == .panic } ? .panicked : .poweredOff
-        let collected = ResultCollector.collect(console: console, ending: ending, detail: "read offline from \(consolePath)")
+        let collected = ResultCollector.collect(transcript: transcript, ending: ending, detail: "read offline from \(consolePath)")
         let tests = collected.document.allTests
-        let announced = tests.first { $0.suite == "dma_discovery" }?.observed["variant"]
+        // The guest names the variant, and the name becomes the target id: only a plain name is taken.
+        let announced = tests.first { $0.suite == "dma_discovery" }?.observed["variant"].flatMap(plainName)
         let variantName = announced ?? variant ?? "direct"
         let archName = arch ?? "unknown"
         let profile = arch.flatMap { catalog?.profiles[$0] }
@@ -26,11 +34,18 @@ public enum ConsoleReplay {
             attributes: ConformanceClassifier.classify(tests: tests), findings: collected.findings,
             summary: TestCounts(tests: tests),
             // Log paths in a report are relative to it (the schema says so); an absolute one is only named in the stage.
-            logs: LogPaths(console: consolePath.hasPrefix("/") ? nil : consolePath))
+            logs: LogPaths(console: consolePath.hasPrefix("/") ? nil : consolePath),
+            planMismatch: collected.document.planMismatch, consoleCut: collected.consoleCut)
         let now = Date()
         return RunReport(
             run: RunMetadata(harnessVersion: HarnessVersion.string, commandLine: CommandLine.arguments,
                              host: .measure(), libvirtURI: "", startedAt: now, finishedAt: now, interruption: nil),
             targets: [target])
+    }
+
+    /// `name` when it is a plain identifier (letters, digits, `_`), as target ids are made of (the schema's pattern).
+    static func plainName(_ name: String) -> String? {
+        let plain = !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
+        return plain ? name : nil
     }
 }

@@ -11,7 +11,7 @@ public enum HTMLReport {
     public static func render(_ report: RunReport, reportFolder: URL) -> String {
         let consoles = ConsoleExcerpts(reportFolder: reportFolder)
         var body = "<h1>dma-harness report</h1>\n"
-        body += "<p class=\"run\">" + Markup.escape(MarkdownReport.runLine(report).replacingOccurrences(of: "`", with: "")) + "</p>\n"
+        body += "<p class=\"run\">" + Markup.escape(MarkdownReport.runFacts(report).joined(separator: " · ")) + "</p>\n"
         body += "<p class=\"counts\">" + Markup.escape(MarkdownReport.countsLine(report).replacingOccurrences(of: "**", with: "")) + "</p>\n"
         body += legend()
         for variant in MarkdownReport.variants(of: report) {

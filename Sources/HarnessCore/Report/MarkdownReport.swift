@@ -12,7 +12,7 @@ public enum MarkdownReport {
         out += runLine(report) + "\n\n"
         out += countsLine(report) + "\n"
         for variant in variants(of: report) {
-            out += "\n## Variant `\(variant)`\n\n"
+            out += "\n## Variant \(MarkdownText.code(variant))\n\n"
             out += matrix(report, variant: variant)
             let violating = report.targets.filter { $0.variant == variant && hasFindings($0) }
             for target in violating {
@@ -25,15 +25,20 @@ public enum MarkdownReport {
         return out
     }
 
-    static func runLine(_ report: RunReport) -> String {
+    /// The run's facts in plain words; each format escapes them its own way.
+    static func runFacts(_ report: RunReport) -> [String] {
         let run = report.run
         var facts = ["harness \(run.harnessVersion)", "started \(iso(run.startedAt))",
-                     "host `\(cell(run.host.hostname))` (\(run.host.cpus) CPUs)"]
-        if let qemu = run.host.qemuVersion { facts.append(cell(qemu)) }
+                     "host \(run.host.hostname) (\(run.host.cpus) CPUs)"]
+        if let qemu = run.host.qemuVersion { facts.append(qemu) }
         if let libvirt = run.host.libvirtVersion { facts.append("libvirt \(libvirt)") }
         if let shards = report.mergedFrom { facts.append("merged from \(shards.count) shard reports") }
-        if let interruption = run.interruption { facts.append("**\(cell(interruption))**") }
-        return facts.joined(separator: " · ")
+        if let interruption = run.interruption { facts.append(interruption) }
+        return facts
+    }
+
+    static func runLine(_ report: RunReport) -> String {
+        runFacts(report).map(cell).joined(separator: " · ")
     }
 
     static func countsLine(_ report: RunReport) -> String {
@@ -58,7 +63,7 @@ public enum MarkdownReport {
         out += "|" + String(repeating: " --- |", count: columns.count + 3) + "\n"
         for target in report.targets where target.variant == variant {
             let status = report.isWaived(target) ? "passed (xfail)" : target.status.rawValue
-            var row = ["`\(cell(target.arch))`", status, "\(target.summary.passed)/\(target.summary.total)"]
+            var row = [MarkdownText.tableCode(target.arch), status, "\(target.summary.passed)/\(target.summary.total)"]
             for column in columns {
                 guard let attribute = target.attributes.first(where: { $0.attribute == column }) else {
                     row.append("–")
@@ -69,7 +74,7 @@ public enum MarkdownReport {
             out += "| " + row.joined(separator: " | ") + " |\n"
         }
         for target in report.targets where target.variant == variant && target.status == .unsupported {
-            out += "\n`\(target.id)` is unsupported: \(cell(target.reason ?? "see the profile"))\n"
+            out += "\n\(MarkdownText.code(target.id)) is unsupported: \(cell(target.reason ?? "see the profile"))\n"
         }
         return out
     }
@@ -87,7 +92,7 @@ public enum MarkdownReport {
     }
 
     static func violations(_ report: RunReport, target: TargetReport) -> String {
-        var out = "### `\(target.id)`: \(target.status.rawValue)"
+        var out = "### \(MarkdownText.code(target.id)): \(target.status.rawValue)"
         if report.isWaived(target) { out += " (every failure waived)" }
         out += "\n\n"
         if let reason = target.reason { out += "\(cell(reason))\n\n" }
@@ -95,7 +100,7 @@ public enum MarkdownReport {
         var explained = Set<String>()
         for attribute in target.attributes where attribute.conformance == .violated {
             let waiver = report.waiver(target: target.id, attribute: attribute.attribute)
-            out += "- **\(attribute.attribute)** violated: \(cell(attribute.basis))"
+            out += "- **\(cell(attribute.attribute))** violated: \(cell(attribute.basis))"
             if let waiver { out += " — *waived (XFAIL): \(cell(waiver.reason))*" }
             out += "\n"
             let tests = attribute.evidence.compactMap { id in target.allTests.first { $0.id == id && $0.status == .fail } }
@@ -108,10 +113,10 @@ public enum MarkdownReport {
             out += evidence(report, target: target, tests: others, console: console)
         }
         for finding in target.findings where finding.kind != .warning {
-            out += "- console: \(finding.kind.rawValue) at \(link(console, line: finding.line, text: "line \(finding.line)")): `\(code(finding.summary))`\n"
+            out += "- console: \(finding.kind.rawValue) at \(link(console, line: finding.line, text: "line \(finding.line)")): \(code(finding.summary))\n"
         }
-        if let console { out += "\nLogs: [console.log](\(console))" }
-        if let qemu = target.logs.qemu { out += ", [qemu.log](\(qemu))" }
+        if let console { out += "\nLogs: [console.log](\(MarkdownText.destination(console)))" }
+        if let qemu = target.logs.qemu { out += ", [qemu.log](\(MarkdownText.destination(qemu)))" }
         if target.logs.console != nil { out += "\n" }
         return out
     }
@@ -120,7 +125,7 @@ public enum MarkdownReport {
         var out = ""
         for test in tests.prefix(evidenceShown) {
             let lines = test.consoleLines.map { "lines \($0[0])–\($0.last!)" } ?? "console.log"
-            out += "  - `\(code(test.id))` (\(cell(test.parameterSummary))): `\(code(test.evidenceSummary))` — \(link(console, line: test.consoleLines?.first, text: lines))"
+            out += "  - \(code(test.id)) (\(cell(test.parameterSummary))): \(code(test.evidenceSummary)) — \(link(console, line: test.consoleLines?.first, text: lines))"
             if let waiver = report.waiver(target: target.id, test: test.id) { out += " — *XFAIL: \(cell(waiver.reason))*" }
             out += "\n"
         }
@@ -129,35 +134,29 @@ public enum MarkdownReport {
     }
 
     static func waiverSection(_ outcome: WaiverOutcome) -> String {
-        var out = "## Waivers (`\(cell(outcome.file))`)\n\n"
+        var out = "## Waivers (\(code(outcome.file)))\n\n"
         let tests = outcome.applied.filter { $0.kind == .test }.count
         let attributes = outcome.applied.filter { $0.kind == .attribute }.count
         out += "\(tests) failing test(s) and \(attributes) violated attribute(s) expected (XFAIL).\n"
         for waiver in outcome.stale {
-            out += "- **stale**: `\(cell(waiver.target))` \(cell(waiver.test ?? waiver.attribute ?? "")): no longer occurs (\(cell(waiver.reason)))\n"
+            out += "- **stale**: \(code(waiver.target)) \(cell(waiver.test ?? waiver.attribute ?? "")): no longer occurs (\(cell(waiver.reason)))\n"
         }
         for waiver in outcome.expired {
-            out += "- **expired** \(waiver.expires ?? ""): `\(cell(waiver.target))` \(cell(waiver.test ?? waiver.attribute ?? "")) waives nothing (\(cell(waiver.reason)))\n"
+            out += "- **expired** \(cell(waiver.expires ?? "")): \(code(waiver.target)) \(cell(waiver.test ?? waiver.attribute ?? "")) waives nothing (\(cell(waiver.reason)))\n"
         }
         return out
     }
 
     static func link(_ console: String?, line: Int?, text: String) -> String {
         guard let console else { return text }
-        return "[\(text)](\(console)\(line.map { "#L\($0)" } ?? ""))"
+        return "[\(text)](\(MarkdownText.destination(console))\(line.map { "#L\($0)" } ?? ""))"
     }
 
-    /// Guest and path text in a table cell or a line: no pipes, no newlines, no HTML.
-    static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
-            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
-    }
+    /// Guest and path text in a table cell or a line (`MarkdownText.prose`).
+    static func cell(_ text: String) -> String { MarkdownText.prose(text) }
 
-    /// Text inside backticks: a backtick would end the span early.
-    static func code(_ text: String) -> String {
-        text.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "\n", with: " ")
-    }
+    /// Guest and path text as a code span, fences included (`MarkdownText.code`).
+    static func code(_ text: String) -> String { MarkdownText.code(text) }
 
     static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 }

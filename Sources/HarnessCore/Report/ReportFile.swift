@@ -3,11 +3,17 @@ import Foundation
 /// Reading and writing `report.json` outside a run: the renderers, `compare`, `merge` and `parse`
 /// all start from a file a user names, so every way that file can be wrong ends in one usage line.
 extension RunReport {
-    /// The schema file that describes this version of the report, relative to the project root.
-    public static var schemaPath: String { "harness/schema/report-\(currentSchemaVersion).schema.json" }
+    /// The published schema, relative to the project root: one file per major version, named for
+    /// the version that opened it, describing every minor of it (its `schemaVersion` pattern says which).
+    public static var schemaPath: String { "harness/schema/report-\(currentSchemaMajor).0.schema.json" }
+
+    /// The major number of `currentSchemaVersion`.
+    public static var currentSchemaMajor: Int { SchemaVersion(currentSchemaVersion)!.major }
 
     /// Decodes the report at `url`, refusing a missing file, non-JSON, another major schema version,
-    /// or a shape that is not a report, each with one line that names the file.
+    /// or a shape that is not a report, each with one line that names the file. A report of a newer
+    /// minor version is read: the fields this harness does not know are ignored, and what it writes
+    /// from the report (render, merge) is in its own version.
     public static func load(from url: URL) throws -> RunReport {
         let data: Data
         do {
@@ -20,13 +26,44 @@ extension RunReport {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw HarnessError.usage("\(url.path) is not a JSON object: give a report.json written by harness run")
         }
-        guard let version = object["schemaVersion"] as? String else {
+        guard let versionText = object["schemaVersion"] as? String else {
             throw HarnessError.usage("\(url.path) has no schemaVersion: give a report.json written by harness run")
         }
-        let major = currentSchemaVersion.split(separator: ".").first.map(String.init) ?? currentSchemaVersion
-        guard version.split(separator: ".").first.map(String.init) == major else {
-            throw HarnessError.usage("\(url.path) has schema version \(version); this harness reads \(major).x")
+        if let problem = readability(ofSchemaVersion: versionText) {
+            let shown = SchemaVersion(versionText) == nil ? versionText.debugDescription : versionText
+            throw HarnessError.usage("\(url.path) has schema version \(shown); \(problem)")
         }
+        do {
+            var report = try decode(data, from: url)
+            report.schemaVersion = currentSchemaVersion
+            return report
+        } catch let error as HarnessError where isNewerMinor(versionText) {
+            // A newer minor only adds optional fields; if it still fails, say which side is behind.
+            throw HarnessError.usage(error.message + " (schema \(versionText) is newer than this harness's \(currentSchemaVersion): upgrade dma-harness)")
+        }
+    }
+
+    static func isNewerMinor(_ text: String) -> Bool {
+        guard let version = SchemaVersion(text), let own = SchemaVersion(currentSchemaVersion) else { return false }
+        return version.major == own.major && version.minor > own.minor
+    }
+
+    /// Why a report of schema version `text` cannot be read by this harness, or nil when it can.
+    static func readability(ofSchemaVersion text: String) -> String? {
+        let own = "this harness (dma-harness \(HarnessVersion.string)) reads schema \(currentSchemaMajor).x, up to \(currentSchemaVersion)"
+        guard let version = SchemaVersion(text) else {
+            return "\(own), and that is no MAJOR.MINOR version: give a report.json written by harness run"
+        }
+        if version.major > currentSchemaMajor {
+            return "\(own): upgrade dma-harness to one that reads schema \(version.major).x"
+        }
+        if version.major < currentSchemaMajor {
+            return "\(own): render it with the dma-harness that wrote it, or run harness run again"
+        }
+        return nil
+    }
+
+    private static func decode(_ data: Data, from url: URL) throws -> RunReport {
         do {
             return try reportDecoder.decode(RunReport.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
@@ -105,5 +142,19 @@ extension TestResult {
     public var parameterSummary: String {
         let order = ["attrs", "size", "gfp", "mask_bits", "offset", "direction", "loops", "threads"]
         return order.compactMap { key in parameters[key].map { "\(key)=\($0)" } }.joined(separator: " ")
+    }
+}
+
+/// A `schemaVersion`: `MAJOR.MINOR`, both decimal.
+struct SchemaVersion: Equatable {
+    var major: Int
+    var minor: Int
+
+    init?(_ text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 9 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        self.major = major
+        self.minor = minor
     }
 }

@@ -1,9 +1,12 @@
 import Foundation
 
-/// `report.json`: one run, every target. Its shape is versioned by `schemaVersion`; a change that
-/// removes or renames a field bumps the major number.
+/// `report.json`: one run, every target. Its shape is versioned by `schemaVersion`, `MAJOR.MINOR`
+/// (README, "Reports for reviewers and CI"): a change that removes or renames a field, or changes
+/// what one means, bumps the major number; adding an optional field bumps the minor. A harness
+/// reads every minor of its own major version.
 public struct RunReport: Codable, Sendable {
-    public static let currentSchemaVersion = "1.0"
+    /// 1.1 added `planMismatch` (target and suite) and `consoleCut`.
+    public static let currentSchemaVersion = "1.1"
 
     public var schemaVersion: String = RunReport.currentSchemaVersion
     public var run: RunMetadata
@@ -78,6 +81,11 @@ public struct TargetReport: Codable, Sendable {
     public var findings: [ConsoleFinding]
     public var summary: TestCounts
     public var logs: LogPaths
+    /// Set when the suites reported are not exactly the top-level KTAP plan's 1..N (each suite's
+    /// own plan is checked on the suite).
+    public var planMismatch: PlanMismatch? = nil
+    /// Set when the console was over a limit (README, "Console limits") and only part of it was read.
+    public var consoleCut: ConsoleCut? = nil
 }
 
 extension TargetReport {

@@ -9,15 +9,16 @@ public enum SummaryTable {
         for target in report.targets {
             let classes = Dictionary(uniqueKeysWithValues: target.attributes.map { ($0.attribute, $0.conformance) })
             let counts = "\(target.summary.passed)/\(target.summary.total)"
-            rows.append([target.id, target.status.rawValue, counts] + columns.map { classes[$0]?.rawValue ?? "-" })
+            rows.append([PrintableText.line(target.id), target.status.rawValue, counts] + columns.map { classes[$0]?.rawValue ?? "-" })
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         var text = rows.map { row in
             row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n") + "\n"
+        // Reasons quote the guest (a BUG line): no escape sequence of its reaches the terminal.
         for target in report.targets where target.reason != nil {
-            text += "\(target.id): \(target.reason!)\n"
+            text += "\(PrintableText.line(target.id)): \(PrintableText.line(target.reason!))\n"
         }
         return text
     }

@@ -193,8 +193,8 @@ extension RunReport {
             return suite
         }
         let document = KTAPDocument(sawHeader: true, plannedSuites: suites.count, suites: suites)
-        let (status, _) = ResultCollector.judge(document: document, findings: target.findings, console: "",
-                                                ending: .poweredOff, detail: "")
+        let (status, _) = ResultCollector.judge(document: document, findings: target.findings, consoleLines: [],
+                                                ending: .poweredOff, detail: "", consoleCut: target.consoleCut)
         return status == .passed ? .passed : target.status
     }
 

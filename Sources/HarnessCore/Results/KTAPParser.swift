@@ -18,15 +18,21 @@ public struct KTAPParser {
         var pendingStart: Int
     }
 
+    /// Parses a console held in memory, read as `ConsoleTranscript` reads a file.
     public func parse(console: String) -> KTAPDocument {
+        parse(lines: ConsoleTranscript(text: console).lines)
+    }
+
+    /// Parses a console's lines (`ConsoleTranscript`); line numbers in the results are 1-based indices into `lines`.
+    public func parse(lines: [String]) -> KTAPDocument {
         var document = KTAPDocument(sawHeader: false, plannedSuites: nil, suites: [])
         var rootIndent: Int?
         var suite: OpenSuite?
 
         var lineNumber = 0
-        for rawLine in console.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        for rawLine in lines {
             lineNumber += 1
-            let line = ConsoleText.stripPrintkPrefix(String(rawLine))
+            let line = ConsoleText.stripPrintkPrefix(rawLine)
             let indent = line.prefix { $0 == " " }.count
             let text = line.trimmingCharacters(in: .whitespaces)
 
@@ -41,6 +47,10 @@ public struct KTAPParser {
                 continue
             }
             guard let root = rootIndent else { continue }
+            // A subtest whose `KTAP version 1` line was lost (garbled bytes) opens at its next KTAP line, as in kunit.py.
+            if suite == nil, indent > root, text.hasPrefix("# Subtest:") || Self.plan(text) != nil || ResultLine(text) != nil {
+                suite = OpenSuite(indent: indent, pendingStart: lineNumber)
+            }
 
             if var open = suite, indent == open.indent {
                 if text.hasPrefix("# Subtest:") {
@@ -81,6 +91,10 @@ public struct KTAPParser {
             if suite != nil, !text.isEmpty { suite!.pendingLog.append(line) }
         }
         if let open = suite { document.suites.append(close(open, number: document.suites.count + 1, result: nil)) }
+        if let planned = document.plannedSuites {
+            document.planMismatch = KTAPPlan.mismatch(planned: planned, reported: document.suites.map(\.number))
+            document.suites += KTAPPlan.missingSuites(planned: planned, reported: document.suites)
+        }
         return document
     }
 
@@ -88,8 +102,9 @@ public struct KTAPParser {
     private func close(_ open: OpenSuite?, number: Int, result: ResultLine?) -> SuiteResult {
         let name = open?.name ?? result?.name ?? "suite\(number)"
         var tests = open?.tests ?? []
-        if let plan = open?.plan, tests.count < plan {
-            for missing in (tests.count + 1)...plan {
+        let mismatch = open?.plan.flatMap { KTAPPlan.mismatch(planned: $0, reported: tests.map(\.number)) }
+        if let plan = open?.plan, mismatch != nil {
+            for missing in KTAPPlan.missingNumbers(planned: plan, reported: tests.map(\.number)) {
                 tests.append(TestResult(id: "\(name).#\(missing)", suite: name, name: "#\(missing)", number: missing,
                                         status: .notRun, directive: nil, parameters: [:], observed: [:], log: []))
             }
@@ -101,7 +116,8 @@ public struct KTAPParser {
             plannedTests: open?.plan,
             complete: result != nil,
             diagnostics: open?.diagnostics ?? [],
-            tests: tests)
+            tests: tests,
+            planMismatch: mismatch)
     }
 
     private func makeTest(_ result: ResultLine, suite: String, values: [(String, String)], log: [String]) -> TestResult {

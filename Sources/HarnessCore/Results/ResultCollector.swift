@@ -6,6 +6,8 @@ public struct CollectedResults: Sendable {
     public var findings: [ConsoleFinding]
     public var status: TargetStatus
     public var reason: String?
+    /// Set when the console was over a `ConsoleLimits` limit and only part of it was read.
+    public var consoleCut: ConsoleCut? = nil
     /// Set when `status` is `error`: the console shows the host's part failing, not the kernel's.
     public var hostFault: HostFault? = nil
 }
@@ -22,26 +24,37 @@ public enum HostFault: Sendable {
 /// The collect stage: KTAP and kernel trouble out of the console, and the target's status from both
 /// and from how the boot ended.
 public enum ResultCollector {
+    /// Reads the console (and QEMU's log) as `ConsoleTranscript` does: streamed, under `ConsoleLimits`.
     public static func collect(consoleLog: URL, qemuLog: URL?, ending: BootEnding, detail: String) throws -> CollectedResults {
-        let data = (try? Data(contentsOf: consoleLog)) ?? Data()
-        let qemu = qemuLog.flatMap { try? Data(contentsOf: $0) }.map { String(decoding: $0, as: UTF8.self) }
-        return collect(console: String(decoding: data, as: UTF8.self), qemuLog: qemu, ending: ending, detail: detail)
+        let console = (try? ConsoleTranscript.read(from: consoleLog)) ?? ConsoleTranscript(text: "")
+        let qemu = qemuLog.flatMap { try? ConsoleTranscript.read(from: $0) }
+        return collect(transcript: console, qemuLogLines: qemu?.lines, ending: ending, detail: detail)
     }
 
+    /// The same for a console (and QEMU log) already in memory, read as `ConsoleTranscript(text:)` does.
     public static func collect(console: String, qemuLog: String? = nil, ending: BootEnding, detail: String) -> CollectedResults {
-        let document = KTAPParser().parse(console: console)
-        let findings = ConsoleScanner.findings(in: console) + (qemuLog.map(ConsoleScanner.eduClamps(inQEMULog:)) ?? [])
-        let (status, reason) = judge(document: document, findings: findings, console: console,
-                                     ending: ending, detail: detail)
-        var collected = CollectedResults(document: document, findings: findings, status: status, reason: reason)
+        collect(transcript: ConsoleTranscript(text: console), qemuLogLines: qemuLog.map { ConsoleTranscript(text: $0).lines },
+                ending: ending, detail: detail)
+    }
+
+    /// The results of a console already read; its cut, if any, is judged and passed on to the report.
+    public static func collect(transcript: ConsoleTranscript, qemuLogLines: [String]? = nil, ending: BootEnding,
+                               detail: String) -> CollectedResults {
+        let lines = transcript.lines
+        let document = KTAPParser().parse(lines: lines)
+        let findings = ConsoleScanner.findings(in: lines) + (qemuLogLines.map(ConsoleScanner.eduClamps(inQEMULog:)) ?? [])
+        let (status, reason) = judge(document: document, findings: findings, consoleLines: lines,
+                                     ending: ending, detail: detail, consoleCut: transcript.cut)
+        var collected = CollectedResults(document: document, findings: findings, status: status, reason: reason,
+                                         consoleCut: transcript.cut)
         if status == .error {
             collected.hostFault = ending == .stoppedUnexpectedly ? .emulatorEnded : .moduleRefused
         }
         return collected
     }
 
-    static func judge(document: KTAPDocument, findings: [ConsoleFinding], console: String,
-                      ending: BootEnding, detail: String) -> (TargetStatus, String?) {
+    static func judge(document: KTAPDocument, findings: [ConsoleFinding], consoleLines: [String],
+                      ending: BootEnding, detail: String, consoleCut: ConsoleCut? = nil) -> (TargetStatus, String?) {
         let reported = document.allTests.filter { $0.status != .notRun }.count
         let progress = "\(reported) test(s) reported before it"
         let fatal = findings.first { $0.kind == .oops || $0.kind == .bug }
@@ -51,7 +64,7 @@ public enum ResultCollector {
         case .timedOut:
             // An Oops that left a lock held is why the guest hung: the kernel's fault, said as such.
             if let fatal { return (.crashed, "\(fatal.summary) (console line \(fatal.line)), then \(detail); \(progress)") }
-            if !console.contains("Linux version") {
+            if !consoleLines.contains(where: { $0.contains("Linux version") }) {
                 return (.timedOut, "the kernel never booted: no kernel message on the console (\(detail))")
             }
             return (.timedOut, "guest hung: \(detail); \(progress)")
@@ -75,13 +88,16 @@ public enum ResultCollector {
         }
         guard document.sawHeader else {
             // The kernel refusing a module built for another release says nothing about its DMA.
-            if let refusal = moduleRefusal(in: console) {
+            if let refusal = moduleRefusal(in: consoleLines) {
                 return (.error, "the guest refused the module: \(refusal); it was not built for this kernel")
             }
-            return (.failed, "the guest driver printed no KTAP: \(moduleLoadProblem(in: console) ?? "see console.log")")
+            return (.failed, "the guest driver printed no KTAP: \(moduleLoadProblem(in: consoleLines) ?? "see console.log")"
+                        + (consoleCut.map { "; \($0.summary)" } ?? ""))
         }
         guard document.isComplete else {
-            return (.failed, "KTAP output incomplete (plans not met); \(progress)")
+            let problems = document.planProblems.prefix(3).joined(separator: "; ")
+            return (.failed, "KTAP output incomplete (plans not met\(problems.isEmpty ? "" : ": " + problems)); \(progress)"
+                        + (consoleCut.map { "; \($0.summary)" } ?? ""))
         }
         let failing = document.allTests.filter { $0.status == .fail }
         let failingSuites = document.suites.filter { $0.status == .fail && !$0.tests.contains { $0.status == .fail } }
@@ -97,25 +113,29 @@ public enum ResultCollector {
         if let warning = unexpected.first {
             return (.failed, "kernel warning during the suite: \(warning.summary) (console line \(warning.line))")
         }
+        // What was not read was not scanned for panics and warnings either.
+        if let cut = consoleCut, cut.stoppedEarly {
+            return (.failed, "\(cut.summary): the rest was not scanned for kernel trouble")
+        }
         return (.passed, nil)
     }
 
     /// The module loader's own words when it refused the driver as built for another kernel.
-    static func moduleRefusal(in console: String) -> String? {
-        console.split(whereSeparator: \.isNewline).map { ConsoleText.stripPrintkPrefix(String($0)) }.first { line in
+    static func moduleRefusal(in consoleLines: [String]) -> String? {
+        consoleLines.map(ConsoleText.stripPrintkPrefix).first { line in
             line.contains("version magic") || line.contains("disagrees about version of symbol")
         }
     }
 
     /// Why the kernel refused the module, when the console says so.
-    static func moduleLoadProblem(in console: String) -> String? {
-        for line in console.split(whereSeparator: \.isNewline).map({ ConsoleText.stripPrintkPrefix(String($0)) }) {
+    static func moduleLoadProblem(in consoleLines: [String]) -> String? {
+        for line in consoleLines.map(ConsoleText.stripPrintkPrefix) {
             if line.contains("Unknown symbol") || line.contains("Invalid module format") || line.contains("insmod: can't insert") {
                 return line
             }
         }
-        if let end = console.split(whereSeparator: \.isNewline).first(where: { $0.contains("dma-harness: suite end") }) {
-            return ConsoleText.stripPrintkPrefix(String(end))
+        if let end = consoleLines.first(where: { $0.contains("dma-harness: suite end") }) {
+            return ConsoleText.stripPrintkPrefix(end)
         }
         return nil
     }

@@ -59,7 +59,10 @@ public struct SuiteResult: Codable, Sendable, Equatable {
     public var complete: Bool
     /// Diagnostic lines not tied to a test.
     public var diagnostics: [String]
+    /// Every result reported, beyond the plan too, then a `not_run` placeholder per planned test never reported.
     public var tests: [TestResult]
+    /// Set when the tests reported are not exactly the plan's 1..N.
+    public var planMismatch: PlanMismatch? = nil
 }
 
 /// Everything KTAP said on one console.
@@ -67,12 +70,16 @@ public struct KTAPDocument: Codable, Sendable, Equatable {
     /// Whether a `KTAP version 1` header was seen at all.
     public var sawHeader: Bool
     public var plannedSuites: Int?
+    /// Every suite reported, beyond the top-level plan too, then a `not_run` placeholder per planned suite never reported.
     public var suites: [SuiteResult]
+    /// Set when the suites reported are not exactly the top-level plan's 1..N.
+    public var planMismatch: PlanMismatch? = nil
 
-    /// True when the top-level plan and every suite's plan were met.
+    /// True when the top-level plan and every suite's plan were met: each planned suite and test
+    /// reported exactly once, nothing beyond, every suite ended by its own result line.
     public var isComplete: Bool {
-        guard sawHeader, let plannedSuites, suites.count == plannedSuites else { return false }
-        return suites.allSatisfy(\.complete)
+        guard sawHeader, plannedSuites != nil, planMismatch == nil else { return false }
+        return suites.allSatisfy { $0.complete && $0.planMismatch == nil }
     }
 
     public var allTests: [TestResult] { suites.flatMap(\.tests) }

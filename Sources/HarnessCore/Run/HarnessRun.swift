@@ -35,6 +35,7 @@ public final class HarnessRun: @unchecked Sendable {
         stageStarted: @escaping (String, StageName) -> Void = { _, _ in },
         progress: @escaping (TargetReport) -> Void = { _ in }
     ) throws -> (RunReport, ExitStatus) {
+        try options.checkPaths()
         let planStart = Date()
         let catalog = try ArchCatalog(layout: layout)
         let targets = try options.selection.apply(to: TargetPlanner.plan(

@@ -115,6 +115,8 @@ struct TargetPipeline {
             }
             report.suites = collected.document.suites
             report.ktapComplete = collected.document.isComplete
+            report.planMismatch = collected.document.planMismatch
+            report.consoleCut = collected.consoleCut
             report.findings = collected.findings
             report.status = collected.status
             report.reason = collected.reason

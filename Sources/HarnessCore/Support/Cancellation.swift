@@ -10,6 +10,10 @@ public final class Cancellation: @unchecked Sendable {
 
     public var isCancelled: Bool { lock.withLock { cancelled } }
 
-    /// Marks the run cancelled.
-    public func cancel() { lock.withLock { cancelled = true } }
+    /// Marks the run cancelled, and stops the host tools it is waiting for (make, apt-get): their
+    /// result no longer matters, and a Ctrl-C sent to this process alone must not wait for them.
+    public func cancel() {
+        lock.withLock { cancelled = true }
+        Subprocess.terminateRunningChildren()
+    }
 }
