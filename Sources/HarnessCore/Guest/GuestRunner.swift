@@ -75,7 +75,6 @@ public struct GuestRunner: Sendable {
         } catch let error as LibvirtError {
             throw HarnessError.infrastructure("libvirt could not start \(target.id): \(error.message)")
         }
-        connection.watchQEMU(of: spec.domainName)
         // libvirt 9.0 deadlocks when a console stream is aborted while the domain's character
         // devices are being freed, so the stream (if any) is always closed before the destroy,
         // on the boot's own thread; cancellation is polled, never acted on from the signal thread.

@@ -74,7 +74,10 @@ public final class HostConnection: @unchecked Sendable {
     public func close() {
         lifecycleRegistration?.cancel()
         libvirt.close()
-        if embeddedRoot != nil { QEMUReaper.shared.reapOrphansAfterLibvirt() }
+        if let embeddedRoot {
+            QEMUReaper.shared.unwatch(root: embeddedRoot)
+            QEMUReaper.shared.reapOrphansAfterLibvirt()
+        }
         if removeRootOnClose, let embeddedRoot {
             try? FileManager.default.removeItem(at: embeddedRoot)
             if let rootAlias { try? FileManager.default.removeItem(at: rootAlias) }
@@ -98,7 +101,7 @@ public final class HostConnection: @unchecked Sendable {
         self.uri = uri
         self.embeddedRoot = Self.embeddedRoot(of: uri)
         if let root = embeddedRoot {
-            QEMUReaper.shared.start()
+            QEMUReaper.shared.watch(root: root)
             try Self.prepareEmbeddedRoot(root)
             // The embedded driver logs to stderr by default; its log belongs beside its state.
             setenv("LIBVIRT_LOG_OUTPUTS", "3:file:\(root.appendingPathComponent("log/libvirt.log").path)", 0)
@@ -167,13 +170,6 @@ public final class HostConnection: @unchecked Sendable {
     func watchStop(of domainName: String, with signal: StopSignal) { stopRouter.add(domainName, signal) }
 
     func unwatchStop(of domainName: String) { stopRouter.remove(domainName) }
-
-    /// Has the reaper wait for the domain's QEMU, so that its destroy returns as soon as it exits
-    /// (embedded driver only: a daemon's QEMUs are the daemon's children).
-    func watchQEMU(of domainName: String) {
-        guard let root = embeddedRoot else { return }
-        QEMUReaper.shared.watchDomainQEMU(pidFile: root.appendingPathComponent("run/qemu/\(domainName).pid"))
-    }
 
     /// A unique domain name for a target in this process.
     public func domainName(for target: Target) -> String {

@@ -1,83 +1,121 @@
 import CSystemShims
 import Foundation
 
-/// Reaps the QEMU processes of the embedded driver's domains as soon as they exit, and no other.
+/// Reaps the QEMU processes of the embedded driver as soon as they exit, and no other.
 ///
-/// libvirt starts a domain's QEMU through a daemonizing double fork, so the QEMU is nobody's child
-/// and libvirt never waits for it: on destroy, `virProcessKillPainfully` polls `kill(pid, 0)` until
-/// the process is gone, which for an exited QEMU means until someone reaps it. Left to PID 1 (a
-/// slow init here) that took 1.1 to 2.0 s per guest. As a child subreaper this process inherits
-/// those QEMUs and reaps them itself within a few milliseconds.
+/// libvirt starts QEMU through a daemonizing double fork (a domain's QEMU), or has QEMU daemonize
+/// itself (the capabilities probe, `qemu-system-* -machine none ... -daemonize`), so that QEMU is
+/// nobody's child and libvirt never waits for it: to stop it, `virProcessKillPainfully` polls
+/// `kill(pid, 0)` until the process is gone, which for an exited QEMU means until someone reaps it.
+/// Left to PID 1 (a slow init here) that took 1.1 to 2.0 s per guest; as a child subreaper this
+/// process inherits those QEMUs, and for a probe's QEMU nobody else would reap it at all, so every
+/// fresh root would wait 15 s per emulator.
 ///
-/// libvirt does wait for other processes it forks in this process: the capabilities probe
-/// (`qemu-system-* -machine none ... -daemonize`) and each daemonizing parent. Reaping one of those
-/// first makes libvirt's `waitpid` fail with ECHILD ("No child processes"), fails the domain start
-/// and orphans the probe. So the reaper never scans for zombies: it waits only for pids it was told
-/// are a domain's QEMU, read from the pid file libvirt writes for that domain.
+/// libvirt does wait for other processes it forks in this process: the probe's foreground QEMU and
+/// each daemonizing parent. Reaping one of those first makes libvirt's `waitpid` fail with ECHILD
+/// ("No child processes"), fails the start and orphans the probe. So the reaper never scans for
+/// zombies: it waits only for the pids named in the pid files libvirt and QEMU write for exactly the
+/// processes nobody waits for, `<root>/run/qemu/NAME.pid` (a domain) and
+/// `<root>/lib/qemu/qmp-*/qmp.pid` (a probe). A probe's file is gone again within a few hundred
+/// milliseconds, long before libvirt kills that QEMU, so a pid seen in a file stays watched until it
+/// is reaped or gone.
 ///
-/// What the subreaper inherits besides (the probe's daemon, killed by libvirt with SIGKILL and never
-/// waited for) is reaped by `reapOrphansAfterLibvirt()`, once the connection is closed and libvirt
-/// can no longer wait for anything.
+/// What the subreaper inherits besides (the probe's intermediate process, which exits at once) is
+/// reaped by `reapOrphansAfterLibvirt()`, once the connection is closed and libvirt can no longer
+/// wait for anything.
 final class QEMUReaper: @unchecked Sendable {
     static let shared = QEMUReaper()
 
     private let condition = NSCondition()
     private var started = false
-    private var domainQEMUs: Set<pid_t> = []
+    private var roots: Set<URL> = []
+    /// Pids read from pid files, waited for until reaped or gone.
+    private var watched: Set<pid_t> = []
+    /// Pid files whose pid was reaped already: until libvirt removes the file its pid may belong
+    /// to a new child of ours, which must not be waited for.
+    private var reapedFromFile: [String: pid_t] = [:]
 
-    /// How often a watched pid is polled; the cost is one `waitpid(WNOHANG)` per watched QEMU.
+    /// How often the pid files are read and their pids polled with `waitpid(WNOHANG)`.
     static let pollInterval: useconds_t = 5_000
 
-    /// Becomes a subreaper and starts the reaping thread (once per process).
-    func start() {
+    /// Becomes a subreaper (once per process) and reaps the QEMUs of the embedded root `root`.
+    func watch(root: URL) {
         let first: Bool = condition.withLock {
+            roots.insert(root)
+            condition.signal()
             defer { started = true }
             return !started
         }
         guard first, harness_set_child_subreaper() == 0 else { return }
         let thread = Thread { [self] in
-            while true { reapExitedDomainQEMUs() }
+            while true { reapExitedQEMUs() }
         }
         thread.name = "qemu-reaper"
         thread.start()
     }
 
-    /// Watches the QEMU whose pid libvirt wrote to `pidFile` (the domain's `<root>/run/qemu/NAME.pid`).
-    /// Returns the pid, or nil when the file holds none.
-    @discardableResult
-    func watchDomainQEMU(pidFile: URL) -> pid_t? {
-        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { return nil }
-        condition.withLock {
-            domainQEMUs.insert(pid)
-            condition.signal()
-        }
-        return pid
+    /// Stops reading `root`'s pid files (its connection is closed).
+    func unwatch(root: URL) {
+        _ = condition.withLock { roots.remove(root) }
     }
 
-    /// The domain QEMUs being watched (for tests and diagnostics).
-    var watchedPids: Set<pid_t> { condition.withLock { domainQEMUs } }
-
-    /// Waits for watched QEMUs; sleeps on the condition while there are none.
-    private func reapExitedDomainQEMUs() {
-        let watched: Set<pid_t> = condition.withLock {
-            while domainQEMUs.isEmpty { condition.wait() }
-            return domainQEMUs
+    /// One poll: sleeps on the condition while no root is watched.
+    private func reapExitedQEMUs() {
+        let roots: Set<URL> = condition.withLock {
+            while self.roots.isEmpty && watched.isEmpty { condition.wait() }
+            return self.roots
         }
-        for pid in watched {
+        let pidFiles = roots.reduce(into: [String: pid_t]()) { all, root in
+            all.merge(Self.pidFiles(in: root)) { first, _ in first }
+        }
+        let candidates: Set<pid_t> = condition.withLock {
+            // Forget reaped pids whose file is gone or names another pid now.
+            reapedFromFile = reapedFromFile.filter { file, pid in pidFiles[file] == pid }
+            for (file, pid) in pidFiles where reapedFromFile[file] != pid { watched.insert(pid) }
+            return watched
+        }
+        var reaped: Set<pid_t> = [], gone: Set<pid_t> = []
+        for pid in candidates {
             var status: Int32 = 0
             let result = waitpid(pid, &status, WNOHANG)
-            // pid: reaped now. ECHILD: not (yet) re-parented to us, or reaped already; the former
-            // only lasts while the daemonizing parent exits, so keep it unless the process is gone.
-            if result == pid || (result < 0 && errno == ECHILD && kill(pid, 0) != 0) {
-                _ = condition.withLock { domainQEMUs.remove(pid) }
+            if result == pid {
+                reaped.insert(pid)
+            } else if result < 0, errno == ECHILD, kill(pid, 0) != 0 {
+                // Never ours, or re-parented and reaped elsewhere, and gone: nothing to wait for.
+                gone.insert(pid)
             }
+            // Otherwise it runs, or is still the child of its daemonizing parent: look again.
+        }
+        condition.withLock {
+            watched.subtract(reaped.union(gone))
+            for (file, pid) in pidFiles where reaped.contains(pid) { reapedFromFile[file] = pid }
         }
         usleep(Self.pollInterval)
     }
 
-    /// Reaps every exited `qemu-system*` child, after the libvirt connection is closed: the probe
-    /// daemons libvirt killed and never waits for. Only call it when no libvirt connection is open.
+    /// The pids in a root's domain and probe pid files, keyed by file.
+    static func pidFiles(in root: URL) -> [String: pid_t] {
+        let manager = FileManager.default
+        var files: [String] = []
+        let run = root.appendingPathComponent("run/qemu")
+        for entry in (try? manager.contentsOfDirectory(atPath: run.path)) ?? [] where entry.hasSuffix(".pid") && entry != "driver.pid" {
+            files.append(run.appendingPathComponent(entry).path)
+        }
+        let lib = root.appendingPathComponent("lib/qemu")
+        for entry in (try? manager.contentsOfDirectory(atPath: lib.path)) ?? [] where entry.hasPrefix("qmp-") {
+            files.append(lib.appendingPathComponent("\(entry)/qmp.pid").path)
+        }
+        var pids: [String: pid_t] = [:]
+        for file in files {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+                  let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { continue }
+            pids[file] = pid
+        }
+        return pids
+    }
+
+    /// Reaps every exited `qemu-system*` child, after the libvirt connection is closed: what QEMU's
+    /// own daemonizing left to the subreaper. Only call it when no libvirt connection is open.
     func reapOrphansAfterLibvirt() {
         let me = getpid()
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
