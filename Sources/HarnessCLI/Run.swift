@@ -129,7 +129,13 @@ final class SignalTrap {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { cancellation.cancel() }
+            source.setEventHandler {
+                // A second Ctrl-C must not cut the clean-up short: the domains are being destroyed.
+                if cancellation.isCancelled {
+                    FileHandle.standardError.write(Data("harness: already stopping; destroying the domains and writing the partial report\n".utf8))
+                }
+                cancellation.cancel()
+            }
             source.resume()
             sources.append(source)
         }

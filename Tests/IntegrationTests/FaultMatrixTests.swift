@@ -198,6 +198,7 @@ struct FaultMatrixTests {
         #expect(try HarnessProcess.report(in: out).run.interruption != nil)
         #expect(target.boot?.ending == .interrupted)
         #expect(result.standardError.contains("interrupted"))
+        #expect(result.standardError.contains("already stopping"), "the second Ctrl-C is acknowledged, not acted on")
     }
 
     @Test("8. --out on a full file system: a host error naming --out, not a kernel verdict")

@@ -60,7 +60,10 @@ public struct DebianArchive: Sendable {
     /// The lists exist, so resolution can run without the network.
     public var hasLists: Bool {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: listsDirectory.path)) ?? []
-        return files.contains { $0.hasSuffix("_Packages") }
+        // apt keeps the indexes compressed as it fetched them (`..._Packages.lz4` on bookworm).
+        return files.contains { name in
+            ["", ".lz4", ".gz", ".xz", ".zst"].contains { name.hasSuffix("_Packages" + $0) }
+        }
     }
 
     /// The packages `name` depends on (names only), as `apt-cache depends` lists them.

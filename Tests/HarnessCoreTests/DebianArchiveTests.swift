@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+@testable import HarnessCore
+
+@Suite("Debian archive lists")
+struct DebianArchiveTests {
+    func archive(withListFiles names: [String]) throws -> (DebianArchive, URL) {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("dh-lists-\(UUID().uuidString)")
+        let archive = DebianArchive(debianArch: "arm64", cacheRoot: cache, logger: .init(label: "test"))
+        try FileManager.default.createDirectory(at: archive.listsDirectory, withIntermediateDirectories: true)
+        for name in names { try Data().write(to: archive.listsDirectory.appendingPathComponent(name)) }
+        return (archive, cache)
+    }
+
+    @Test("package lists count as present however apt stored them", arguments: [
+        "deb.debian.org_debian_dists_bookworm_main_binary-arm64_Packages",
+        "deb.debian.org_debian_dists_bookworm_main_binary-arm64_Packages.lz4",
+        "deb.debian.org_debian_dists_bookworm_main_binary-arm64_Packages.xz",
+    ])
+    func listsPresent(name: String) throws {
+        let (archive, cache) = try archive(withListFiles: ["deb.debian.org_debian_dists_bookworm_InRelease", name])
+        defer { try? FileManager.default.removeItem(at: cache) }
+        #expect(archive.hasLists)
+    }
+
+    @Test("a lists folder with only release files and partial downloads has no lists")
+    func listsAbsent() throws {
+        let (archive, cache) = try archive(withListFiles: ["deb.debian.org_debian_dists_bookworm_InRelease", "lock"])
+        defer { try? FileManager.default.removeItem(at: cache) }
+        #expect(!archive.hasLists)
+    }
+}
