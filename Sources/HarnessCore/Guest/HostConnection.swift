@@ -212,11 +212,23 @@ public final class HostConnection: @unchecked Sendable {
 
     /// The embedded driver reads `<root>/etc/qemu.conf`: as root it must run QEMU as root, and
     /// `stdio_handler = "file"` keeps it from wanting a virtlogd socket (FIELD-NOTES, libvirt).
+    /// libvirt appends to `<root>/log/libvirt.log` for ever; each run that opens the root starts a
+    /// new one and keeps the last run's as `libvirt.log.1`, so the root does not grow run after run.
+    /// Only the root's one holder calls this (the shared root's claim, or a private root).
+    static func rotateLibvirtLog(in root: URL) {
+        let log = root.appendingPathComponent("log/libvirt.log")
+        guard FileManager.default.fileExists(atPath: log.path) else { return }
+        let previous = log.appendingPathExtension("1")
+        try? FileManager.default.removeItem(at: previous)
+        try? FileManager.default.moveItem(at: log, to: previous)
+    }
+
     static func prepareEmbeddedRoot(_ root: URL) throws {
         let etc = root.appendingPathComponent("etc")
         do {
             try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: root.appendingPathComponent("log"), withIntermediateDirectories: true)
+            rotateLibvirtLog(in: root)
             let conf = etc.appendingPathComponent("qemu.conf")
             let identity = getuid() == 0 ? "user = \"root\"\ngroup = \"root\"\n" : ""
             // QEMU runs as this user on files this user owns: no relabelling, and no ownership
