@@ -14,4 +14,17 @@ struct FuzzFindingsTests {
         #expect(notRun.map(\.number) == Array(suite.tests.count - notRun.count + 1...suite.tests.count))
         #expect(!document.isComplete)
     }
+
+    @Test("a suite that prints its result line before its plan is met leaves the document incomplete")
+    func suiteEndsBeforeItsPlan() throws {
+        let console = try Fixture.fuzzInput("ktap-suite-ends-before-its-plan.log")
+        let document = KTAPParser().parse(console: console)
+        let suite = try #require(document.suites.first)
+        #expect(suite.complete && suite.plannedTests == 6)
+        #expect(suite.tests.allSatisfy { $0.status == .notRun })
+        #expect(!document.isComplete)
+        let collected = ResultCollector.collect(console: console, ending: .poweredOff, detail: "powered off")
+        #expect(collected.status == .failed)
+        #expect(collected.reason?.hasPrefix("KTAP output incomplete") == true)
+    }
 }
