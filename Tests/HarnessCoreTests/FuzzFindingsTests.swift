@@ -27,4 +27,13 @@ struct FuzzFindingsTests {
         #expect(collected.status == .failed)
         #expect(collected.reason?.hasPrefix("KTAP output incomplete") == true)
     }
+
+    @Test("a report whose console span is not [first, last] from 1 is refused with one line that names it",
+          arguments: ["report-console-lines-empty.json", "report-console-lines-reversed.json", "report-console-lines-int-min.json"])
+    func consoleSpans(file: String) throws {
+        let url = Fixture.folder.appendingPathComponent("fuzz").appendingPathComponent(file)
+        let error = try #require(throws: HarnessError.self) { try RunReport.load(from: url) }
+        #expect(error.status == .usage)
+        #expect(error.message.contains("consoleLines") && error.message.contains(" at .targets[0].suites["))
+    }
 }

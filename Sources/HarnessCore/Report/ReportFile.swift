@@ -7,7 +7,7 @@ extension RunReport {
     public static var schemaPath: String { "harness/schema/report-\(currentSchemaVersion).schema.json" }
 
     /// Decodes the report at `url`, refusing a missing file, non-JSON, another major schema version,
-    /// or a shape that is not a report, each with one line that names the file.
+    /// or a shape that is not a report (console spans included), each with one line that names the file.
     public static func load(from url: URL) throws -> RunReport {
         let data: Data
         do {
@@ -27,8 +27,9 @@ extension RunReport {
         guard version.split(separator: ".").first.map(String.init) == major else {
             throw HarnessError.usage("\(url.path) has schema version \(version); this harness reads \(major).x")
         }
+        let report: RunReport
         do {
-            return try reportDecoder.decode(RunReport.self, from: data)
+            report = try reportDecoder.decode(RunReport.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
             throw HarnessError.usage("\(url.path) is not a valid report: missing '\(key.stringValue)' at \(path(context.codingPath))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
@@ -37,6 +38,22 @@ extension RunReport {
             throw HarnessError.usage("\(url.path) is not a valid report: \(context.debugDescription) at \(path(context.codingPath))")
         } catch {
             throw HarnessError.usage("\(url.path) is not a valid report: \(error)")
+        }
+        try checkConsoleSpans(report, file: url)
+        return report
+    }
+
+    /// What the schema says of a console span and Codable cannot check: two line numbers from 1,
+    /// the first no later than the last. The renderers and the judge index and range over them.
+    private static func checkConsoleSpans(_ report: RunReport, file url: URL) throws {
+        for (targetIndex, target) in report.targets.enumerated() {
+            for (suiteIndex, suite) in target.suites.enumerated() {
+                for (testIndex, test) in suite.tests.enumerated() {
+                    guard let span = test.consoleLines, !(span.count == 2 && 1 <= span[0] && span[0] <= span[1]) else { continue }
+                    throw HarnessError.usage("\(url.path) is not a valid report: consoleLines \(span) at "
+                        + ".targets[\(targetIndex)].suites[\(suiteIndex)].tests[\(testIndex)] is not [first, last] with 1 <= first <= last")
+                }
+            }
         }
     }
 
