@@ -36,4 +36,24 @@ struct FuzzFindingsTests {
         #expect(error.status == .usage)
         #expect(error.message.contains("consoleLines") && error.message.contains(" at .targets[0].suites["))
     }
+
+    @Test("dma_bench values no guest measures (1e300, -inf, nan): compare, HTML and KCIDB take only real timings")
+    func timingsOutOfRange() throws {
+        let url = Fixture.folder.appendingPathComponent("fuzz/report-bench-timings-out-of-range.json")
+        let report = try RunReport.load(from: url)
+        let target = try #require(report.targets.first)
+        let values = BenchTiming.of(target).flatMap(\.nanoseconds.values)
+        #expect(values.allSatisfy { $0.isFinite })
+
+        // 1e300 ns is a (very) slow allocation; -inf and nan are no timing at all.
+        let comparison = ReportComparison.compare(base: try ReportFixture.load(ReportFixture.initOnAlloc), new: report,
+                                                  baseName: "base", newName: "new")
+        let regressions = comparison.changes.filter { $0.kind == .timingRegression && $0.subject.hasSuffix(":alloc_p50_ns") }
+        #expect(regressions.map(\.subject) == ["dma_bench.none_4096_gfp_kernel:alloc_p50_ns"])
+
+        #expect(HTMLReport.render(report, reportFolder: url.deletingLastPathComponent()).contains("dma_bench: in-guest latency"))
+        let kcidb = try #require(try JSONSerialization.jsonObject(with: KCIDBReport.render(report)) as? [String: Any])
+        let numbered = (kcidb["tests"] as? [[String: Any]] ?? []).filter { $0["number"] != nil }
+        #expect(numbered.compactMap { $0["path"] as? String } == ["dma_harness.dma_bench.none_4096_gfp_kernel"])
+    }
 }
