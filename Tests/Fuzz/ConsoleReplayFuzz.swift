@@ -3,8 +3,8 @@ import Foundation
 
 /// The offline collection path on any console, as `harness parse` takes it: `ConsoleReplay.report`
 /// (scanner, parser, judge, conformance), the table it prints and the report.json it writes with
-/// `--json`, which `RunReport.load` (every command that reads a report) must accept and read back
-/// unchanged; and the collect stage of `harness run`, `ResultCollector.collect`, with a QEMU log
+/// `--json`, which `RunReport.load` (every command that reads a report) must accept, with the same
+/// results; and the collect stage of `harness run`, `ResultCollector.collect`, with a QEMU log
 /// (the input's bytes after its first NUL), judged for every way a boot can end. What the other
 /// commands do with a loaded report is ReportLoaderFuzz's part.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -14,11 +14,11 @@ public func consoleReplayFuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
 
     let report = ConsoleReplay.report(console: console, consolePath: "console.log", arch: "arm64", variant: nil, catalog: nil)
     _ = SummaryTable.render(report)
-    let json = try! report.encodedJSON()
-    let file = Scratch.write(json, to: "parse/report.json")
+    let file = Scratch.write(try! report.encodedJSON(), to: "parse/report.json")
     do {
         let loaded = try RunReport.load(from: file)
-        require(try! loaded.encodedJSON() == json, "report.json changed when read back")
+        require(loaded.targets.map(\.summary) == report.targets.map(\.summary)
+                    && loaded.targets.map(\.suites) == report.targets.map(\.suites), "the results changed when read back")
     } catch {
         fatalError("what harness parse --json wrote cannot be read back: \(error)")
     }

@@ -137,22 +137,8 @@ def recorded_reports():
             yield path, json.loads(path.read_bytes())
 
 
-def trimmed(report, target, tests, budget, shallow=False):
-    """`report` with only `target`, each suite cut to `tests` tests (and, `shallow`, every other
-    list cut short too); None if it does not fit in `budget` bytes."""
-    target = json.loads(json.dumps(target))
-    for suite in target["suites"]:
-        suite["tests"] = suite["tests"][:tests]
-        suite["diagnostics"] = suite["diagnostics"][:2]
-    for attribute in target["attributes"]:
-        attribute["evidence"] = attribute["evidence"][:tests]
-    for finding in target["findings"]:
-        finding["excerpt"] = finding["excerpt"][:3]
-    if shallow:
-        for key in ("suites", "attributes", "findings", "stages"):
-            target[key] = target[key][:2]
-        if target.get("kernel") and target["kernel"].get("config"):
-            target["kernel"]["config"] = dict(sorted(target["kernel"]["config"].items())[:3])
+def fitted(report, target, budget):
+    """`report` with only `target`, as compact JSON, if it fits in `budget` bytes."""
     small = dict(report, targets=[target])
     if "mergedFrom" in small:
         small["mergedFrom"] = small["mergedFrom"][:1]
@@ -160,17 +146,52 @@ def trimmed(report, target, tests, budget, shallow=False):
     return data if len(data) <= budget else None
 
 
+def cut(target, tests, shallow):
+    """A copy of `target` with each suite cut to its first failing and other tests, `tests` of each
+    (and, `shallow`, every other list cut short too)."""
+    target = json.loads(json.dumps(target))
+    for suite in target["suites"]:
+        failing = [test for test in suite["tests"] if test["status"] == "fail"]
+        others = [test for test in suite["tests"] if test["status"] != "fail"]
+        suite["tests"] = sorted(failing[:tests] + others[:tests], key=lambda test: test["number"])
+        suite["diagnostics"] = suite["diagnostics"][:2]
+    kept = {test["id"] for suite in target["suites"] for test in suite["tests"]}
+    for attribute in target["attributes"]:
+        attribute["evidence"] = [test for test in attribute["evidence"] if test in kept][:2]
+    for finding in target["findings"]:
+        finding["excerpt"] = finding["excerpt"][:3]
+    if shallow:
+        for key in ("attributes", "findings", "stages"):
+            target[key] = target[key][:3]
+        kernel = target.get("kernel") or {}
+        if kernel.get("config"):
+            kernel["config"] = dict(sorted(kernel["config"].items())[:3])
+        for packages in (kernel.get("provenance") or {}).get("debian", {}).values():
+            del packages[1:]
+    return target
+
+
 def report_seeds(budget):
+    """Per recorded report: the whole report if it fits, each target cut down to fit, and each
+    suite of each target on its own (so that every suite, dma_bench's timings among them, is in a
+    seed that fits)."""
     for path, report in recorded_reports():
         whole = json.dumps(report, sort_keys=True, indent=2).encode()
         if len(whole) <= budget:
             yield whole
         for target in report["targets"]:
-            for tests, shallow in ((16, False), (4, False), (1, False), (0, False), (2, True), (0, True)):
-                data = trimmed(report, target, tests, budget, shallow)
+            for tests, shallow in ((8, False), (2, False), (1, False), (1, True), (0, True)):
+                data = fitted(report, cut(target, tests, shallow), budget)
                 if data:
                     yield data
                     break
+            for index in range(len(target["suites"])):
+                for tests in (3, 1):
+                    one = cut(dict(target, suites=[target["suites"][index]]), tests, shallow=True)
+                    data = fitted(report, one, budget)
+                    if data:
+                        yield data
+                        break
         yield json.dumps(dict(report, targets=[])).encode()
 
 
@@ -244,12 +265,17 @@ def schema_words(node, words):
             schema_words(value, words)
 
 
+NUMBERS = ["0", "-1", "1e308", "-1e308", "1e-320", "inf", "-inf", "nan", "9223372036854775807",
+           "-9223372036854775808", "18446744073709551616"]
+
+
 def dictionary(kind, out):
     if kind == "ktap":
         tokens = (pathlib.Path(__file__).parent / "ktap.dict").read_text()
         # Every key the host understands, from the protocol's own table.
         keys = sorted(set(re.findall(r"^\| `([a-z0-9_]+)`", (ROOT / "harness/PROTOCOL.md").read_text(), re.M)))
         tokens += "".join(f'"{key}="\n' for key in keys)
+        tokens += "".join(f'"={number}"\n' for number in NUMBERS)
     elif kind in ("report", "waivers"):
         words = set()
         for schema in sorted((ROOT / "harness/schema").glob("report-*.schema.json")):
@@ -258,6 +284,9 @@ def dictionary(kind, out):
             words = {"waivers", "target", "test", "attribute", "reason", "expires", "DMA_ATTR_", "2027-03-01"}
         tokens = "".join(f"{json.dumps(json.dumps(word))}\n" for word in sorted(words))
         tokens += '"{"\n"}"\n"["\n"]"\n":"\n","\n"null"\n"true"\n"false"\n"*"\n"?"\n"[!"\n'
+        # Numbers at the edges, bare (JSON numbers) and quoted (the guest's values are strings).
+        for number in NUMBERS:
+            tokens += f'"{number}"\n' + f"{json.dumps(json.dumps(number))}\n"
     else:
         sys.exit(f"fuzz_inputs: unknown dictionary {kind}")
     pathlib.Path(out).write_text(tokens)
