@@ -56,4 +56,21 @@ struct FuzzFindingsTests {
         let numbered = (kcidb["tests"] as? [[String: Any]] ?? []).filter { $0["number"] != nil }
         #expect(numbered.compactMap { $0["path"] as? String } == ["dma_harness.dma_bench.none_4096_gfp_kernel"])
     }
+
+    // Inputs grown from 64 KiB to 1 MiB showed time growing with the square of the length here;
+    // the limit catches a return of it.
+
+    @Test("one suite of 20000 results parses whole (each result used to copy the suite's lists)", .timeLimit(.minutes(1)))
+    func manyResultsInOneSuite() {
+        let count = 20_000
+        var console = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: dma_alloc\n    1..\(count)\n"
+        for number in 1...count {
+            console += "    # t\(number): attrs=none size=4096 ok=1\n    ok \(number) t\(number)\n"
+        }
+        console += "ok 1 dma_alloc\n"
+        let document = KTAPParser().parse(console: console)
+        #expect(document.isComplete)
+        #expect(document.allTests.count == count)
+        #expect(document.allTests.last?.parameters["size"] == "4096")
+    }
 }

@@ -47,7 +47,8 @@ public struct KTAPParser {
             }
             guard let root = rootIndent else { continue }
 
-            if var open = suite, indent == open.indent {
+            // Taken out of `suite` while it is changed, so that its lists are not copied on every line.
+            if suite?.indent == indent, var open = suite.take() {
                 if text.hasPrefix("# Subtest:") {
                     open.name = text.dropFirst("# Subtest:".count).trimmingCharacters(in: .whitespaces)
                 } else if let plan = Self.plan(text) {
