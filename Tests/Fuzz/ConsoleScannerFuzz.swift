@@ -49,8 +49,8 @@ public func consoleScannerFuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
     return 0
 }
 
-/// What the live watcher must notice, read plainly: complete lines (ended by LF), printk prefix
-/// removed, starting with a marker.
+/// What the live watcher must notice, read plainly: complete lines (ended by LF), cut to the
+/// watcher's line limit, printk prefix removed, starting with a marker.
 struct WatchedMoments {
     var suiteEnd = false
     var panic = false
@@ -59,7 +59,7 @@ struct WatchedMoments {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         lines.removeLast()  // not ended by a newline yet
         for line in lines {
-            let text = ConsoleText.stripPrintkPrefix(String(decoding: line, as: UTF8.self))
+            let text = ConsoleText.stripPrintkPrefix(String(decoding: line.prefix(ConsoleRecorder.lineLimit), as: UTF8.self))
             suiteEnd = suiteEnd || text.hasPrefix(ConsoleRecorder.suiteEndMarker)
             panic = panic || text.hasPrefix(ConsoleRecorder.panicMarker)
         }

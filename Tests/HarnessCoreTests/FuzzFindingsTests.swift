@@ -57,8 +57,8 @@ struct FuzzFindingsTests {
         #expect(numbered.compactMap { $0["path"] as? String } == ["dma_harness.dma_bench.none_4096_gfp_kernel"])
     }
 
-    // Inputs grown from 64 KiB to 1 MiB showed time growing with the square of the length here;
-    // the limit catches a return of it.
+    // The 1 MiB runs (fuzz.sh --max-len 1048576) and inputs grown 64 KiB -> 1 MiB showed time
+    // growing with the square of the length for these two; the limits catch a return of it.
 
     @Test("one suite of 20000 results parses whole (each result used to copy the suite's lists)", .timeLimit(.minutes(1)))
     func manyResultsInOneSuite() {
@@ -72,5 +72,18 @@ struct FuzzFindingsTests {
         #expect(document.isComplete)
         #expect(document.allTests.count == count)
         #expect(document.allTests.last?.parameters["size"] == "4096")
+    }
+
+    @Test("the live watcher takes a 1 MiB line in 16-byte chunks, then sees the panic after it (it used to search the whole line again for every chunk)",
+          .timeLimit(.minutes(1)))
+    func longLineWatched() throws {
+        let recorder = try ConsoleRecorder(file: nil)
+        let stream = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+            + Array("\r\n[    2.000000] Kernel panic - not syncing: fuzz\r\n".utf8)
+        for start in stride(from: 0, to: stream.count, by: 16) {
+            recorder.append(Array(stream[start..<min(start + 16, stream.count)]))
+        }
+        #expect(recorder.panicTime != nil)
+        #expect(recorder.bytesWritten == stream.count)
     }
 }

@@ -12,6 +12,9 @@ final class ConsoleRecorder: @unchecked Sendable {
 
     static let suiteEndMarker = "dma-harness: suite end"
     static let panicMarker = "Kernel panic - not syncing"
+    /// How much of a line the watcher keeps: a guest that prints without newlines must not grow the
+    /// host's memory (console.log still gets every byte).
+    static let lineLimit = 4096
 
     /// `file` nil: watch only.
     init(file: URL?) throws {
@@ -31,14 +34,27 @@ final class ConsoleRecorder: @unchecked Sendable {
             handle?.write(Data(bytes))
             byteCount += bytes.count
             // Split on the byte: the serial console ends lines with CR LF, which Swift sees as one Character.
-            partialLine += bytes
-            while let newline = partialLine.firstIndex(of: 0x0A) {
-                let line = ConsoleText.stripPrintkPrefix(String(decoding: partialLine[..<newline], as: UTF8.self))
-                partialLine.removeSubrange(...newline)
-                if line.hasPrefix(Self.suiteEndMarker), suiteEndSeenAt == nil { suiteEndSeenAt = Date() }
-                if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
+            // Only the new bytes are searched, so a long line costs no more than its length.
+            var lineStart = bytes.startIndex
+            while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
+                keep(bytes[lineStart..<newline])
+                watch(partialLine)
+                partialLine.removeAll(keepingCapacity: true)
+                lineStart = newline + 1
             }
+            keep(bytes[lineStart...])
         }
+    }
+
+    /// Adds to the line being received, up to `lineLimit` bytes: the moments are in how lines start.
+    private func keep(_ bytes: ArraySlice<UInt8>) {
+        partialLine += bytes.prefix(max(0, Self.lineLimit - partialLine.count))
+    }
+
+    private func watch(_ bytes: [UInt8]) {
+        let line = ConsoleText.stripPrintkPrefix(String(decoding: bytes, as: UTF8.self))
+        if line.hasPrefix(Self.suiteEndMarker), suiteEndSeenAt == nil { suiteEndSeenAt = Date() }
+        if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
     }
 
     var suiteEnded: Bool { lock.withLock { suiteEndSeenAt != nil } }
