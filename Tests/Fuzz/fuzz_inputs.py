@@ -126,7 +126,9 @@ def console_windows(data, budget):
 
 
 def consoles():
-    return sorted(FIXTURES.glob("console-*.log")) + sorted((FIXTURES / "reports").rglob("console.log"))
+    """The recorded consoles, and the inputs that found bugs before (Fixtures/fuzz)."""
+    return (sorted(FIXTURES.glob("console-*.log")) + sorted((FIXTURES / "reports").rglob("console.log"))
+            + sorted((FIXTURES / "fuzz").glob("ktap-*.log")))
 
 
 def recorded_reports():
