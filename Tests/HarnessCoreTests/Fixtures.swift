@@ -8,6 +8,11 @@ enum Fixture {
         String(decoding: try Data(contentsOf: folder.appendingPathComponent("console-\(name).log")), as: UTF8.self)
     }
 
+    /// An input a fuzz target of Tests/Fuzz found a bug with, as the fuzzer wrote it (Fixtures/fuzz/README.md).
+    static func fuzzInput(_ name: String) throws -> String {
+        String(decoding: try Data(contentsOf: folder.appendingPathComponent("fuzz").appendingPathComponent(name)), as: UTF8.self)
+    }
+
     /// Result lines of a suite, counted straight from the raw text with a regular expression, so the
     /// parser's counts are checked against something it did not produce.
     static func rawResultLines(_ console: String, indent: Int) -> [String] {

@@ -1,19 +1,6 @@
 import Foundation
 import Logging
 
-/// One Debian package as the archive's index describes it.
-public struct DebianPackage: Codable, Sendable, Equatable {
-    public var name: String
-    public var version: String
-    public var architecture: String
-    /// The `.deb`'s file name in the pool.
-    public var fileName: String
-    /// Size in bytes, from the index.
-    public var size: Int
-    /// SHA-256 of the `.deb`, from the archive's signed index.
-    public var sha256: String
-}
-
 /// The Debian archive for one foreign or native architecture, through apt with a private list
 /// directory, so no multiarch set-up of the host is needed (FIELD-NOTES, "Guest kernels from Debian").
 public struct DebianArchive: Sendable {

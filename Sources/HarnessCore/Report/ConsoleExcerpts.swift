@@ -50,8 +50,8 @@ public struct BenchTiming: Sendable, Equatable {
     public static func of(_ target: TargetReport) -> [BenchTiming] {
         target.allTests.filter { $0.suite == "dma_bench" }.compactMap { test in
             var values: [String: Double] = [:]
-            for (key, value) in test.observed where (key.hasPrefix("alloc_") || key.hasPrefix("free_")) && key.hasSuffix("_ns") {
-                if let number = Double(value) { values[key] = number }
+            for key in test.observed.keys where (key.hasPrefix("alloc_") || key.hasPrefix("free_")) && key.hasSuffix("_ns") {
+                if let number = test.nanoseconds(key) { values[key] = number }
             }
             return values.isEmpty ? nil : BenchTiming(test: test.id, name: test.name, nanoseconds: values)
         }

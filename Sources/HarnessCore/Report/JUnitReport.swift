@@ -118,7 +118,7 @@ public enum JUnitReport {
     }
 
     static func testCase(_ report: RunReport, _ target: TargetReport, _ test: TestResult) -> String {
-        let nanoseconds = Double(test.observed["alloc_ns"] ?? test.observed["transfer_ns"] ?? "") ?? 0
+        let nanoseconds = test.nanoseconds("alloc_ns") ?? test.nanoseconds("transfer_ns") ?? 0
         let open = "    <testcase" + Markup.attributes([("classname", "\(target.id).\(test.suite)"), ("name", test.name),
                                                        ("time", seconds3(nanoseconds / 1e9))])
         switch test.status {

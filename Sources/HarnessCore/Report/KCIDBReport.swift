@@ -64,7 +64,7 @@ public enum KCIDBReport {
                 if result.status == .fail { extra["comment"] = result.evidenceSummary }
                 if let directive = result.directive { extra["comment"] = directive }
                 if !result.log.isEmpty { extra["log_excerpt"] = excerpt(result.log.joined(separator: "\n")) }
-                if let p50 = result.observed["alloc_p50_ns"].flatMap(Double.init) {
+                if let p50 = result.nanoseconds("alloc_p50_ns") {
                     extra["number"] = ["value": p50, "unit": "ns"]
                 }
                 test("dma_harness.\(pathSafe(result.suite)).\(pathSafe(result.name))", testStatus(result.status), extra)

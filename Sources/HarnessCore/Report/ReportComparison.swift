@@ -117,16 +117,16 @@ public struct ReportComparison: Codable, Sendable {
     /// outlier; the median is what moves when the code path does.
     static func compareTimings(target: String, _ before: TestResult, _ after: TestResult, noise: TimingNoise) -> [Change] {
         ["alloc_p50_ns", "free_p50_ns"].compactMap { key in
-            guard let old = before.observed[key].flatMap(Double.init), let new = after.observed[key].flatMap(Double.init), old > 0 else { return nil }
+            guard let old = before.nanoseconds(key), let new = after.nanoseconds(key), old > 0 else { return nil }
             let ratio = new / old
             let detail = String(format: "%.0f ns → %.0f ns (%+.0f%%)", old, new, (ratio - 1) * 100)
             if new - old > noise.floorNanoseconds, ratio > 1 + noise.threshold {
-                return Change(target: target, kind: .timingRegression, subject: "\(after.id):\(key)", base: String(Int(old)),
-                              new: String(Int(new)), detail: detail, regression: true)
+                return Change(target: target, kind: .timingRegression, subject: "\(after.id):\(key)", base: String(format: "%.0f", old),
+                              new: String(format: "%.0f", new), detail: detail, regression: true)
             }
             if old - new > noise.floorNanoseconds, ratio < 1 / (1 + noise.threshold) {
-                return Change(target: target, kind: .timingImprovement, subject: "\(after.id):\(key)", base: String(Int(old)),
-                              new: String(Int(new)), detail: detail, regression: false)
+                return Change(target: target, kind: .timingImprovement, subject: "\(after.id):\(key)", base: String(format: "%.0f", old),
+                              new: String(format: "%.0f", new), detail: detail, regression: false)
             }
             return nil
         }

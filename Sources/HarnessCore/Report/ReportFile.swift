@@ -35,11 +35,26 @@ extension RunReport {
         }
         do {
             var report = try decode(data, from: url)
+            try checkConsoleSpans(report, file: url)
             report.schemaVersion = currentSchemaVersion
             return report
         } catch let error as HarnessError where isNewerMinor(versionText) {
             // A newer minor only adds optional fields; if it still fails, say which side is behind.
             throw HarnessError.usage(error.message + " (schema \(versionText) is newer than this harness's \(currentSchemaVersion): upgrade dma-harness)")
+        }
+    }
+
+    /// What the schema says of a console span and Codable cannot check: two line numbers from 1,
+    /// the first no later than the last. The renderers and the judge index and range over them.
+    private static func checkConsoleSpans(_ report: RunReport, file url: URL) throws {
+        for (targetIndex, target) in report.targets.enumerated() {
+            for (suiteIndex, suite) in target.suites.enumerated() {
+                for (testIndex, test) in suite.tests.enumerated() {
+                    guard let span = test.consoleLines, !(span.count == 2 && 1 <= span[0] && span[0] <= span[1]) else { continue }
+                    throw HarnessError.usage("\(url.path) is not a valid report: consoleLines \(span) at "
+                        + ".targets[\(targetIndex)].suites[\(suiteIndex)].tests[\(testIndex)] is not [first, last] with 1 <= first <= last")
+                }
+            }
         }
     }
 

@@ -34,6 +34,14 @@ public struct TestResult: Codable, Sendable, Equatable {
         return size > ram
     }
 
+    /// A timing the guest printed (`alloc_ns`, `alloc_p50_ns`, ...) in nanoseconds; nil unless it
+    /// reads as a finite number of 0 or more (`Double` also reads `nan`, `-inf` and `1e999`, and a
+    /// console can carry any text).
+    public func nanoseconds(_ key: String) -> Double? {
+        guard let value = observed[key].flatMap(Double.init), value.isFinite, value >= 0 else { return nil }
+        return value
+    }
+
     /// Whether the guest said this test provokes a kernel warning on purpose.
     public var expectsWarning: Bool { observed["warn_expected"] == "1" }
 
