@@ -30,7 +30,8 @@ public func consoleReplayFuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
     let endings: [BootEnding] = [.poweredOff, .panicked, .timedOut, .interrupted, .stoppedUnexpectedly]
     for ending in endings {
         let (status, reason) = ResultCollector.judge(document: collected.document, findings: collected.findings,
-                                                     console: console, ending: ending, detail: "fuzz")
+                                                     consoleLines: ConsoleTranscript(text: console).lines,
+                                                     ending: ending, detail: "fuzz", consoleCut: collected.consoleCut)
         require(status == .passed || reason != nil, "target \(status) without a reason")
     }
     return 0

@@ -59,7 +59,7 @@ struct WatchedMoments {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         lines.removeLast()  // not ended by a newline yet
         for line in lines {
-            let text = ConsoleText.stripPrintkPrefix(String(decoding: line.prefix(ConsoleRecorder.lineLimit), as: UTF8.self))
+            let text = ConsoleText.stripPrintkPrefix(String(decoding: line.prefix(ConsoleLimits.standard.maxLineBytes), as: UTF8.self))
             suiteEnd = suiteEnd || text.hasPrefix(ConsoleRecorder.suiteEndMarker)
             panic = panic || text.hasPrefix(ConsoleRecorder.panicMarker)
         }

@@ -132,9 +132,15 @@ public struct KTAPParser {
     }
 
     /// `1..N`
+    /// `1..N`, optionally followed by a `# comment` (ktap.rst); anything else after the count means
+    /// the line is not a plan (a console that merged lines, a mangled print), not a plan of N.
     static func plan(_ text: String) -> Int? {
         guard text.hasPrefix("1..") else { return nil }
-        return Int(text.dropFirst(3).prefix { $0.isNumber })
+        let rest = text.dropFirst(3)
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        let after = rest.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
+        guard !digits.isEmpty, after.isEmpty || after.hasPrefix("#") else { return nil }
+        return Int(digits)
     }
 
     /// `# <test>: key=value key=value` -> (test, pairs). Lines without `=` pairs are not test values.
