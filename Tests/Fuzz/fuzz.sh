@@ -10,8 +10,9 @@
 # Options: --runs N, --seconds S (at least one), --target NAME (repeatable; default all),
 # --max-len BYTES (default per target, below; the recorded consoles and reports are cut to fit), --timeout S
 # (one input; default 10), --build-only. Arguments after `--` go to libFuzzer as they are.
-# Crashing inputs are kept in .build-libfuzzer/artifacts/<target>/; the seed corpus and everything
-# else lives in a temporary folder that is removed afterwards.
+# Crashing inputs are kept in .build-libfuzzer/artifacts/<target>/ and libFuzzer's output of the
+# last run in .build-libfuzzer/logs/<target>.log; the seed corpus and the inputs found live in a
+# temporary folder that is removed afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -103,17 +104,18 @@ for target in "${selected[@]}"; do
   read -r _ dictionary kind target_max_len < <(awk -v t="$target" '$1 == t' <<<"$targets_table")
   length=${max_len:-$target_max_len}
   seeds="$work/seeds/$target" corpus="$work/corpus/$target" artifacts="$build/artifacts/$target"
-  mkdir -p "$corpus" "$artifacts"
+  log="$build/logs/$target.log"
+  mkdir -p "$corpus" "$artifacts" "$build/logs"
   python3 Tests/Fuzz/fuzz_inputs.py seeds "$kind" "$length" "$seeds"
   python3 Tests/Fuzz/fuzz_inputs.py dict "$dictionary" "$work/$dictionary.dict"
   before=$(ls "$artifacts" | wc -l)
   started=$EPOCHREALTIME
   rc=0
   "$build/$target" "${fuzz_flags[@]}" -max_len="$length" -dict="$work/$dictionary.dict" -artifact_prefix="$artifacts/" \
-    "${extra[@]}" "$corpus" "$seeds" > "$work/$target.log" 2>&1 || rc=$?
+    "${extra[@]}" "$corpus" "$seeds" > "$log" 2>&1 || rc=$?
   elapsed=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
-  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$target.log" | tail -1)
-  [ -n "$executions" ] || executions=$(grep -o '^#[0-9]*' "$work/$target.log" | tail -1 | tr -d '#')
+  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  [ -n "$executions" ] || executions=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
   mapfile -t found < <(ls -t "$artifacts" | head -n $(( $(ls "$artifacts" | wc -l) - before )))
   crashes=${#found[@]}
   [ "$rc" = 0 ] || [ "$crashes" -gt 0 ] || crashes=1
@@ -122,8 +124,8 @@ for target in "${selected[@]}"; do
   if [ "$crashes" -gt 0 ]; then
     failed+=("$target")
     # What went wrong, the first frames of the trace, and how to run the input again.
-    grep -E "Fatal error|ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|ALARM: working|out-of-memory \(" "$work/$target.log" | head -3 | sed 's/^/  /' || true
-    grep -E '^ *#[0-9]+ 0x' "$work/$target.log" | head -12 | swift demangle --simplified | sed 's/^/  /' || true
+    grep -E "Fatal error|ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|ALARM: working|out-of-memory \(" "$log" | head -3 | sed 's/^/  /' || true
+    grep -E '^ *#[0-9]+ 0x' "$log" | head -12 | swift demangle --simplified | sed 's/^/  /' || true
     for artifact in "${found[@]}"; do
       echo "  input: $artifacts/$artifact"
       echo "  again: DMA_HARNESS_FUZZ_RUN1_REPORT=<unpacked run1-all/report.json> $build/$target $artifacts/$artifact"
