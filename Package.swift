@@ -20,7 +20,7 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
         ),
-        // The few Linux calls Swift cannot import (variadic prctl).
+        // The few Linux calls Swift cannot import (variadic prctl, posix_spawn with chdir, pipe2).
         .target(name: "CSystemShims"),
         // Swift wrapper over libvirt: connection, domain, console stream, event loop. No C type in its API.
         .target(
