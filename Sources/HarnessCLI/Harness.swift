@@ -11,7 +11,7 @@ struct Harness: ParsableCommand {
         abstract: "Boot QEMU guests through libvirt and check dma_alloc_attrs() against its documented contract.",
         discussion: """
         Exit codes: 0 passed; 1 test failures, violations, crashes or hangs; 2 usage or input error; \
-        3 infrastructure error (missing package, libvirt, download, build); 130 interrupted.
+        3 infrastructure error (missing package, libvirt, download, build); 4 passed, with de-facto findings only (such as memory not zeroed); 130 interrupted.
         """,
         version: HarnessVersion.string,
         subcommands: [Run.self, Images.self, Doctor.self, Report.self, Compare.self, Matrix.self, Merge.self, Parse.self]

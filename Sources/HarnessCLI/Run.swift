@@ -76,12 +76,13 @@ extension Harness {
                     commandLine: CommandLine.arguments)
                 options.eduDMABits = eduDMABits
                 options.selection = TargetSelection(patterns: target, shard: try shard.map(TargetSelection.parseShard))
+                if let waiverList, let waivers { options.waivers = (waivers, waiverList) }
                 let cancellation = Cancellation()
                 let signals = SignalTrap(cancellation: cancellation)
                 defer { signals.restore() }
                 let run = HarnessRun(options: options, layout: layout, cancellation: cancellation, logger: cache.makeLogger())
                 let display = ProgressDisplay(quiet: false)
-                var (report, status) = try run.execute(stageStarted: display.stageStarted) { target in
+                let (report, status) = try run.execute(stageStarted: display.stageStarted) { target in
                     // One line per target as it ends; a host-side failure says what to fix.
                     let line = target.status == .error
                         ? "harness: \(target.id): \(target.reason ?? "failed")\n"
@@ -89,9 +90,8 @@ extension Harness {
                     display.finished(line, target: target.id)
                 }
                 display.stop()
-                if let waiverList, let waivers {
-                    (report, status) = try Self.applyWaivers(waiverList, file: waivers, to: report, status: status,
-                                                             reportFile: run.reportFile)
+                for stale in report.waivers?.stale ?? [] {
+                    FileHandle.standardError.write(Data("harness: stale waiver \(stale.target) \(stale.test ?? stale.attribute ?? stale.finding ?? ""): no longer occurs\n".utf8))
                 }
                 if json {
                     print(String(decoding: try Data(contentsOf: run.reportFile), as: UTF8.self))
@@ -103,21 +103,6 @@ extension Harness {
                 return status
             }
         }
-    }
-}
-
-extension Harness.Run {
-    /// Writes the waivers' outcome into report.json and lets a run whose every failure is expected
-    /// exit 0: only `failures` can turn into `passed`; crashes, hangs and host errors stay.
-    static func applyWaivers(_ waivers: [Waiver], file: String, to report: RunReport, status: ExitStatus,
-                             reportFile: URL) throws -> (RunReport, ExitStatus) {
-        let waived = Waivers.apply(waivers, file: file, to: report)
-        try waived.write(to: reportFile)
-        for stale in waived.waivers?.stale ?? [] {
-            FileHandle.standardError.write(Data("harness: stale waiver \(stale.target) \(stale.test ?? stale.attribute ?? ""): no longer occurs\n".utf8))
-        }
-        let allExpected = waived.targets.allSatisfy { [.passed, .unsupported].contains(waived.effectiveStatus(of: $0)) }
-        return (waived, status == .failures && allExpected ? .passed : status)
     }
 }
 

@@ -78,7 +78,7 @@ struct KTAPParserTests {
         #expect(collected.findings.allSatisfy { $0.kind != .panic })
     }
 
-    @Test("a broken promise fails the target and its attribute is classed violated")
+    @Test("a broken promise fails the target, and every failed check is in a finding by root cause")
     func violationsBehindAnIOMMU() throws {
         let console = try Fixture.console("arm64-smmuv3")
         let collected = ResultCollector.collect(console: console, ending: .poweredOff, detail: "powered off")
@@ -86,11 +86,16 @@ struct KTAPParserTests {
         #expect(failing.count == Fixture.rawResultLines(console, indent: 4).filter { $0.contains("not ok") }.count)
         #expect(!failing.isEmpty)
         #expect(collected.status == .failed)
-        let classes = ConformanceClassifier.classify(tests: collected.document.allTests)
-        for attribute in Set(failing.flatMap { $0.attributes.isEmpty ? ["none"] : $0.attributes }) {
-            let entry = try #require(classes.first { $0.attribute == attribute })
-            #expect(entry.conformance == .violated)
-            #expect(!entry.evidence.isEmpty && entry.evidence.allSatisfy { id in failing.contains { $0.id == id } })
+        // Each check the guest's reason names (split on +) is explained by exactly one finding,
+        // unless it is NO_WARN's hint outcome.
+        for test in failing {
+            for check in (test.observed["reason"] ?? "failed").split(separator: "+").map(String.init)
+            where !(test.attributes.contains("NO_WARN") && check.hasPrefix("warn")) {
+                let holders = collected.verdicts.findings.filter { finding in
+                    finding.evidence.contains { $0.test == test.id && $0.check == check }
+                }
+                #expect(holders.count == 1, "\(test.id) \(check)")
+            }
         }
     }
 

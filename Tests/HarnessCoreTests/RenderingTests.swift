@@ -11,13 +11,13 @@ struct RenderingTests {
         for variant in ["direct", "iommu", "noncoherent"] { #expect(text.contains("## Variant `\(variant)`")) }
         // Every row and every violation's evidence is derived from the report itself.
         for target in report.targets where target.status != .unsupported {
-            let none = target.attributes.first { $0.attribute == "none" }?.conformance
-            let cell = none == .violated ? "**violated**" : none?.rawValue ?? "-"
+            let none = try #require(target.attributes.first { $0.attribute == "none" })
+            let cell = none.verdict == .violated ? "**\(none.cell)**" : none.cell
             #expect(text.contains("| `\(target.arch)` | \(target.status.rawValue) | \(target.summary.passed)/\(target.summary.total) | \(cell)"),
                     "\(target.id) row")
         }
         let arm64 = try #require(report.targets.first { $0.id == "arm64-direct" })
-        let violation = try #require(arm64.attributes.first { $0.conformance == .violated })
+        let violation = try #require(arm64.attributes.first { $0.verdict == .violated })
         let evidence = try #require(arm64.suites.flatMap(\.tests).first { $0.id == violation.evidence.first })
         let reason = try #require(evidence.observed["reason"])
         #expect(text.contains("`\(evidence.id)` (attrs=\(evidence.parameters["attrs"] ?? "")"))

@@ -20,7 +20,7 @@ struct ReportTests {
             stages: [StageRecord(stage: .boot, status: .ok, seconds: 2.5, detail: nil)],
             boot: BootFacts(ending: .poweredOff, detail: "ok", guestSeconds: 2.5, domainName: "dmah-1-arm64-direct"),
             ktapComplete: collected.document.isComplete, suites: collected.document.suites,
-            attributes: ConformanceClassifier.classify(tests: tests), findings: collected.findings,
+            attributes: collected.verdicts.attributes, findings: collected.findings,
             summary: TestCounts(tests: tests), logs: LogPaths(console: "arm64-direct/console.log"))
         let report = RunReport(
             run: RunMetadata(harnessVersion: HarnessVersion.string, commandLine: ["harness", "run"], host: .measure(),

@@ -14,7 +14,7 @@ struct WaiverTests {
         let arm64 = try #require(waived.targets.first { $0.id == "arm64-direct" })
         let attribute = try #require(arm64.attributes.first { $0.attribute == "WRITE_COMBINE" })
         #expect(waived.waiver(target: "arm64-direct", attribute: "WRITE_COMBINE")?.reason == "known")
-        for id in attribute.evidence where arm64.failingTests.contains(where: { $0.id == id }) {
+        for id in attribute.failingEvidence where arm64.failingTests.contains(where: { $0.id == id }) {
             #expect(waived.waiver(target: "arm64-direct", test: id) != nil, "\(id)")
         }
         #expect(waived.waiver(target: "arm-direct", attribute: "WRITE_COMBINE") == nil)
@@ -33,7 +33,7 @@ struct WaiverTests {
         #expect(waived.effectiveStatus(of: target) == .passed)
         #expect(waived.isWaived(target))
         // Every violated attribute rests only on waived tests, so each is expected too.
-        for attribute in target.attributes where attribute.conformance == .violated {
+        for attribute in target.attributes where attribute.verdict == .violated {
             #expect(waived.waiver(target: target.id, attribute: attribute.attribute) != nil, "\(attribute.attribute)")
         }
         var crashed = report

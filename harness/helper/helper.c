@@ -118,6 +118,17 @@ static long check(const uint8_t *p, size_t len, uint32_t seed)
 	return -1;
 }
 
+/* First offset of p that is not zero, or -1. */
+static long first_nonzero(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return (long)i;
+	return -1;
+}
+
 /* First offset of buf that is neither the window's pattern nor poison. */
 static long check_window(const uint8_t *buf, size_t total, size_t off,
 			 size_t len, uint32_t seed)
@@ -265,6 +276,12 @@ static int test_map(const char *test, size_t size, int kmap, uint32_t seed)
 		return 0;
 	}
 	kv_add(&kv, " mmap_ok=1");
+	/*
+	 * The buffer was just allocated and nothing wrote it yet: what user
+	 * space reads first is what dma_alloc_attrs() handed out (the only
+	 * view of a NO_KERNEL_MAPPING buffer's zeroing).
+	 */
+	kv_add(&kv, " user_zeroed=%d", first_nonzero(m, size) < 0);
 	read_smaps(m, &kv, flags, sizeof(flags));
 	kv_add(&kv, " vm_io=%d vm_pfnmap=%d vm_dontdump=%d vm_dontexpand=%d",
 	       has_flag(flags, "io"), has_flag(flags, "pf"),

@@ -95,6 +95,10 @@ void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s)
 	ktap_diag_bool(&d, "swiotlb", is_swiotlb_active(dev));
 	ktap_diag_u64(&d, "page_size", PAGE_SIZE);
 	ktap_diag_u64(&d, "max_order", MAX_ORDER);
+#ifdef CONFIG_DMA_CMA
+	/* Large CMA blocks are aligned to PAGE_SIZE << this order only. */
+	ktap_diag_u64(&d, "cma_alignment", CONFIG_CMA_ALIGNMENT);
+#endif
 	ktap_diag_u64(&d, "ram_pages", totalram_pages());
 	ktap_diag_bool(&d, "warn_console", dh_watch_console());
 	ktap_diag_bool(&d, "tainted_warn", test_taint(TAINT_WARN));

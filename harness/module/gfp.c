@@ -164,7 +164,7 @@ static void dh_impossible(struct dh_ctx *ctx, struct ktap_suite *s,
 	 * With NO_WARN a WARN() fails the test through the watch (reason
 	 * warn_taint); a failure report, which taints nothing, here.
 	 */
-	if (no_warn && d.delta.splats)
+	if (no_warn && (d.delta.splats || d.delta.cma_reports))
 		ktap_diag_reason(&d, "warned_despite_no_warn");
 	if (!no_warn)
 		ktap_diag_expect_warn(&d);

@@ -107,6 +107,7 @@ void ktap_diag_watch(struct ktap_diag *d)
 	d->watch.taint_before = true;	/* the window is closed */
 	d->watch.warnings_before += d->delta.warnings;
 	d->watch.splats_before += d->delta.splats;
+	d->watch.cma_before += d->delta.cma_reports;
 }
 
 void ktap_diag_str(struct ktap_diag *d, const char *key, const char *val)
@@ -151,12 +152,18 @@ void ktap_diag_emit(struct ktap_diag *d)
 	d->delta.new_taint |= late.new_taint;
 	d->delta.warnings += late.warnings;
 	d->delta.splats += late.splats;
+	d->delta.cma_reports += late.cma_reports;
 
 	warned = d->delta.new_taint || d->delta.warnings;
 	if (warned) {
 		ktap_diag_bool(d, "warn_taint", d->delta.new_taint);
 		ktap_diag_u64(d, "warnings", d->delta.warnings);
 	}
+	/* Failure reports of any test, for DMA_ATTR_NO_WARN's contrast. */
+	if (d->delta.cma_reports)
+		ktap_diag_u64(d, "cma_failure_reports", d->delta.cma_reports);
+	if (d->delta.splats && !strstr(d->buf, " alloc_failure_reports="))
+		ktap_diag_u64(d, "alloc_failure_reports", d->delta.splats);
 	if (d->expect_warn)
 		ktap_diag_bool(d, "warn_expected", true);
 	if (warned && !d->expect_warn)

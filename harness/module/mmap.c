@@ -68,6 +68,8 @@ struct dh_mm_last {
 	bool ok;
 	dma_addr_t dma;
 	const char *mapping;
+	bool prot_valid;
+	u64 prot;	/* vm_page_prot of the last user mapping */
 };
 
 static struct {
@@ -157,6 +159,7 @@ static int dh_mm_alloc(struct dh_ioc_alloc *req)
 		return -EBUSY;
 	/* A refused request must not report the previous buffer's keys. */
 	l->valid = false;
+	l->prot_valid = false;
 	if (req->kind > DH_BUF_NONCONTIG ||
 	    (req->kind == DH_BUF_ATTRS && req->attr >= dh_nattrs) ||
 	    !req->size || req->size > DH_MM_MAX_SIZE)
@@ -344,6 +347,8 @@ static int dh_mm_report(struct dh_ioc_report *r)
 			ktap_diag_hex(&d, "dma", l->dma);
 			ktap_diag_str(&d, "mapping", l->mapping);
 		}
+		if (l->prot_valid)
+			ktap_diag_hex(&d, "vm_page_prot", l->prot);
 	}
 	if (r->kv[0])
 		d.len += scnprintf(d.buf + d.len, sizeof(d.buf) - d.len,
@@ -483,6 +488,12 @@ static int dh_mm_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!ret) {
 		vma->vm_ops = &dh_vm_ops;
 		atomic_inc(&dh_mm.maps);
+		/*
+		 * dma_mmap_attrs() set the memory type through dma_pgprot():
+		 * the measurement DMA_ATTR_WRITE_COMBINE is judged on.
+		 */
+		dh_mm.last.prot = (u64)pgprot_val(vma->vm_page_prot);
+		dh_mm.last.prot_valid = true;
 	}
 	mutex_unlock(&dh_mm.lock);
 	return ret;

@@ -2,7 +2,8 @@
 /*
  * A console that only counts: every record the kernel prints while it is
  * registered goes through dh_con_write(), which looks for the start of a
- * WARN() report and for warn_alloc()'s "page allocation failure". Neither
+ * WARN() report, for warn_alloc()'s "page allocation failure" and for
+ * cma_alloc()'s "alloc failed" report. None of them
  * depends on a rate limit of ours, and unlike TAINT_WARN the counts keep
  * moving after the first warning of the boot.
  *
@@ -18,6 +19,7 @@
 
 static atomic_t dh_warnings = ATOMIC_INIT(0);
 static atomic_t dh_splats = ATOMIC_INIT(0);
+static atomic_t dh_cma_reports = ATOMIC_INIT(0);
 static bool dh_con_registered;
 
 static void dh_con_write(struct console *con, const char *s, unsigned int n)
@@ -26,6 +28,9 @@ static void dh_con_write(struct console *con, const char *s, unsigned int n)
 		atomic_inc(&dh_warnings);
 	if (strnstr(s, "page allocation failure", n))
 		atomic_inc(&dh_splats);
+	/* cma_alloc()'s report, printed unless __GFP_NOWARN (mm/cma.c) */
+	if (strnstr(s, "alloc failed, req-size", n))
+		atomic_inc(&dh_cma_reports);
 }
 
 static struct console dh_con = {
@@ -75,6 +80,7 @@ void dh_watch_begin(struct dh_watch *w)
 	w->taint_before = test_taint(TAINT_WARN);
 	w->warnings_before = atomic_read(&dh_warnings);
 	w->splats_before = atomic_read(&dh_splats);
+	w->cma_before = atomic_read(&dh_cma_reports);
 }
 
 void dh_watch_end(const struct dh_watch *w, struct dh_watch_delta *delta)
@@ -83,4 +89,5 @@ void dh_watch_end(const struct dh_watch *w, struct dh_watch_delta *delta)
 	delta->new_taint = !w->taint_before && test_taint(TAINT_WARN);
 	delta->warnings = atomic_read(&dh_warnings) - w->warnings_before;
 	delta->splats = atomic_read(&dh_splats) - w->splats_before;
+	delta->cma_reports = atomic_read(&dh_cma_reports) - w->cma_before;
 }

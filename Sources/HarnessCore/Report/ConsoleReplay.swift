@@ -31,11 +31,13 @@ public enum ConsoleReplay {
             status: collected.status, failedStage: nil, note: nil, errorKind: nil, reason: collected.reason,
             stages: [StageRecord(stage: .collect, status: .ok, seconds: 0, detail: "offline parse of \(consolePath)")],
             boot: nil, ktapComplete: collected.document.isComplete, suites: collected.document.suites,
-            attributes: ConformanceClassifier.classify(tests: tests), findings: collected.findings,
+            attributes: collected.verdicts.attributes, findings: collected.findings,
             summary: TestCounts(tests: tests),
             // Log paths in a report are relative to it (the schema says so); an absolute one is only named in the stage.
             logs: LogPaths(console: consolePath.hasPrefix("/") ? nil : consolePath),
-            planMismatch: collected.document.planMismatch, consoleCut: collected.consoleCut)
+            planMismatch: collected.document.planMismatch, consoleCut: collected.consoleCut,
+            combinations: collected.verdicts.combinations, contractFindings: collected.verdicts.findings,
+            vacuous: collected.verdicts.vacuous, accelerator: VerdictContext.tcg.accelerator)
         let now = Date()
         return RunReport(
             run: RunMetadata(harnessVersion: HarnessVersion.string, commandLine: CommandLine.arguments,

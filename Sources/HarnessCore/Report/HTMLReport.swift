@@ -27,7 +27,7 @@ public enum HTMLReport {
     }
 
     static func matrix(_ report: RunReport, variant: String) -> String {
-        let columns = ConformanceClassifier.attributes
+        let columns = ConformanceAttributes.columns
         var html = "<table class=\"matrix\">\n<thead><tr><th>arch</th><th>status</th><th>tests</th>"
         html += columns.map { "<th>\(Markup.escape(SummaryTable.abbreviation($0)))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for target in report.targets where target.variant == variant {
@@ -40,9 +40,9 @@ public enum HTMLReport {
                     html += "<td class=\"c-none\">–</td>"
                     continue
                 }
-                let waived = attribute.conformance == .violated && report.waiver(target: target.id, attribute: column) != nil
-                let klass = waived ? "xfail" : attribute.conformance.rawValue
-                html += "<td class=\"c-\(klass)\"><a href=\"#\(anchor(target.id, column))\" title=\"\(Markup.escape(attribute.basis))\">\(klass)</a></td>"
+                let waived = attribute.verdict == .violated && report.waiver(target: target.id, attribute: column) != nil
+                let text = waived ? "xfail" : attribute.cell
+                html += "<td class=\"c-\(badgeClass(attribute, waived: waived))\"><a href=\"#\(anchor(target.id, column))\" title=\"\(Markup.escape(attribute.effect.measurement + ": " + attribute.effect.basis))\">\(Markup.escape(text))</a></td>"
             }
             html += "</tr>\n"
         }
@@ -66,8 +66,16 @@ public enum HTMLReport {
             html += "<details class=\"finding\" open><summary>\(Markup.escape(finding.kind.rawValue)) at console line \(finding.line): \(Markup.escape(finding.summary))</summary>"
             html += "<pre>\(Markup.escape(finding.excerpt.joined(separator: "\n")))</pre></details>\n"
         }
-        for attribute in target.attributes {
+        for attribute in target.attributes + (target.combinations ?? []).filter({ $0.verdict == .violated }) {
             html += cell(report, target, attribute, consoles: consoles)
+        }
+        html += findingsSection(target)
+        if let vacuous = target.vacuous, !vacuous.isEmpty {
+            html += "<h4>Not evidence on this host (\(Markup.escape(target.accelerator ?? "tcg")))</h4>\n<ul class=\"vacuous\">\n"
+            for check in vacuous {
+                html += "<li><span class=\"tag c-untested\">\(Markup.escape(check.label.rawValue))</span> \(Markup.escape(check.claim)): \(Markup.escape(check.reason)) (\(check.tests.count) test\(check.tests.count == 1 ? "" : "s"))</li>\n"
+            }
+            html += "</ul>\n"
         }
         let timings = BenchTiming.of(target)
         if !timings.isEmpty {
@@ -77,13 +85,47 @@ public enum HTMLReport {
         return html
     }
 
-    static func cell(_ report: RunReport, _ target: TargetReport, _ attribute: AttributeConformance, consoles: ConsoleExcerpts) -> String {
+    /// The target's findings by root cause, each with its citation, its cause and its evidence.
+    static func findingsSection(_ target: TargetReport) -> String {
+        let findings = target.contractFindings ?? []
+        guard !findings.isEmpty else { return "" }
+        var html = ""
+        for (title, group) in [("Baseline findings", findings.filter(\.inBaseline)), ("Findings with attributes only", findings.filter { !$0.inBaseline })]
+            where !group.isEmpty {
+            html += "<h4>\(title)</h4>\n"
+            for finding in group {
+                html += "<div class=\"cfinding\" id=\"\(anchor(target.id, "finding-" + finding.id))\"><p><code>\(Markup.escape(finding.id))</code> "
+                html += "<span class=\"tag tier-\(finding.tier.rawValue)\">\(Markup.escape(finding.tier.rawValue))</span> \(Markup.escape(finding.title))"
+                html += " — checks \(Markup.escape(finding.checks.joined(separator: ", "))); seen with \(Markup.escape(finding.attributes.joined(separator: ", ")))</p>\n"
+                html += "<p class=\"promise\">Promise: \(Markup.escape(MarkdownReport.citation(finding.promise)))</p>\n"
+                if let cause = finding.cause {
+                    html += "<p class=\"cause\">Cause: <code>\(Markup.escape(cause.file))</code> <code>\(Markup.escape(cause.function))()</code>: \(Markup.escape(cause.mechanism))</p>\n"
+                }
+                html += "<ul>" + finding.evidence.prefix(5).map { "<li><code>\(Markup.escape($0.test))</code> <code>\(Markup.escape($0.check))</code>: \(Markup.escape($0.detail))</li>" }.joined()
+                if finding.evidence.count > 5 { html += "<li>… and \(finding.evidence.count - 5) more</li>" }
+                html += "</ul></div>\n"
+            }
+        }
+        return html
+    }
+
+    /// The badge colour: the verdict when it is not `conforming`, else the effect.
+    static func badgeClass(_ attribute: AttributeVerdict, waived: Bool) -> String {
+        if waived { return "xfail" }
+        return attribute.verdict == .conforming ? attribute.effect.class.rawValue : attribute.verdict.rawValue
+    }
+
+    static func cell(_ report: RunReport, _ target: TargetReport, _ attribute: AttributeVerdict, consoles: ConsoleExcerpts) -> String {
         let waiver = report.waiver(target: target.id, attribute: attribute.attribute)
-        let klass = attribute.conformance == .violated && waiver != nil ? "xfail" : attribute.conformance.rawValue
+        let klass = badgeClass(attribute, waived: attribute.verdict == .violated && waiver != nil)
         let tests = attribute.evidence.compactMap { id in target.allTests.first { $0.id == id } }
         var html = "<details class=\"cell\" id=\"\(anchor(target.id, attribute.attribute))\">"
-        html += "<summary><span class=\"tag c-\(klass)\">\(klass)</span> <b>\(Markup.escape(attribute.attribute))</b>: "
-        html += "\(Markup.escape(attribute.basis)) (\(tests.count) test\(tests.count == 1 ? "" : "s"))</summary>\n"
+        html += "<summary><span class=\"tag c-\(klass)\">\(Markup.escape(attribute.cell))</span> <b>\(Markup.escape(attribute.attribute))</b>: "
+        html += "\(Markup.escape(attribute.effect.basis)) (\(tests.count) test\(tests.count == 1 ? "" : "s"))</summary>\n"
+        html += "<dl class=\"verdict\"><dt>effect</dt><dd>\(Markup.escape(attribute.effect.class.rawValue)), measured by \(Markup.escape(attribute.effect.measurement))</dd>"
+        html += "<dt>own contract</dt><dd>\(Markup.escape(attribute.ownContract.state.rawValue)): \(Markup.escape(attribute.ownContract.promise))\(attribute.ownContract.basis.isEmpty ? "" : " (" + Markup.escape(attribute.ownContract.basis) + ")")</dd>"
+        html += "<dt>added</dt><dd>\(attribute.added.isEmpty ? "none" : attribute.added.map { Markup.escape("\($0.check) (\($0.tier.rawValue), \($0.finding)): \($0.tests.joined(separator: ", "))") }.joined(separator: "<br>"))</dd>"
+        html += "<dt>inherited</dt><dd>\(attribute.inherited.isEmpty ? "none" : attribute.inherited.map { "<a href=\"#\(anchor(target.id, "finding-" + $0))\">\(Markup.escape($0))</a>" }.joined(separator: ", "))</dd></dl>\n"
         if let waiver { html += "<p class=\"waived\">Waived (XFAIL): \(Markup.escape(waiver.reason))</p>\n" }
         html += "<table class=\"tests\"><thead><tr><th>test</th><th>status</th><th>asked</th><th>observed</th></tr></thead><tbody>\n"
         for test in tests {
@@ -149,6 +191,8 @@ public enum HTMLReport {
         table.matrix td { text-align: center; min-width: 5.5em; }
         table.matrix a { color: inherit; text-decoration: none; display: block; }
         .c-honored { background: #b7e4b9; } .c-ignored { background: #d7e3f4; } .c-rejected { background: #ffd59a; }
+        .c-indistinguishable { background: #e2ecd9; } .c-not_applicable, .c-unmeasured { background: #f3f3f3; color: #555; }
+        .c-kept, .c-conforming { background: #b7e4b9; }
         .c-violated { background: #f4a3a3; font-weight: bold; } .c-xfail { background: #d9c6f0; } .c-untested { background: #eeeeee; color: #777; }
         .tag { padding: 0 .4em; border-radius: 3px; }
         .s-passed { color: #1e6b22; } .s-failed, .s-crashed, .s-timed_out { color: #b00020; font-weight: bold; } .s-error { color: #a35a00; } .s-unsupported { color: #777; }

@@ -85,11 +85,15 @@ public enum JUnitReport {
             properties.append(("kernel_arguments", kernel.kernelArguments.joined(separator: " ")))
         }
         if let console = target.logs.console { properties.append(("console_log", console)) }
-        for attribute in target.attributes { properties.append(("conformance.\(attribute.attribute)", attribute.conformance.rawValue)) }
+        for attribute in target.attributes {
+            properties.append(("verdict.\(attribute.attribute)", attribute.cell))
+            properties.append(("effect.\(attribute.attribute)", "\(attribute.effect.class.rawValue): \(attribute.effect.measurement)"))
+        }
         xml += "    <properties>\n"
         xml += properties.map { "      <property" + Markup.attributes([("name", $0.0), ("value", $0.1)]) + "/>\n" }.joined()
         xml += "    </properties>\n"
         xml += bootCase(target)
+        for finding in target.contractFindings ?? [] { xml += findingCase(target, finding) }
         for test in target.allTests { xml += testCase(report, target, test) }
         xml += "  </testsuite>\n"
         return xml
@@ -133,7 +137,9 @@ public enum JUnitReport {
             if let waiver = report.waiver(target: target.id, test: test.id) {
                 return open + ">\n      <skipped" + Markup.attributes([("message", "XFAIL: \(waiver.reason)")]) + "/>\n    </testcase>\n"
             }
-            let attributes = target.attributes.filter { $0.evidence.contains(test.id) && $0.conformance == .violated }
+            let attributes = (target.attributes + (target.combinations ?? [])).filter { verdict in
+                verdict.verdict == .violated && verdict.added.contains { $0.tests.contains(test.id) }
+            }
             let type = attributes.isEmpty ? "failed" : "violated " + attributes.map(\.attribute).joined(separator: ",")
             var body = ["parameters: \(test.parameterSummary)"]
             body.append("observed: " + test.observed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
@@ -145,6 +151,21 @@ public enum JUnitReport {
                                                                     ("type", type)])
                 + ">" + Markup.escape(body.joined(separator: "\n")) + "</failure>\n    </testcase>\n"
         }
+    }
+
+    /// A finding by root cause as a test case: a failure when its tier fails the target, else
+    /// passed with the finding in its output (a de-facto finding is reported, not failed).
+    static func findingCase(_ target: TargetReport, _ finding: ContractFinding) -> String {
+        let open = "    <testcase" + Markup.attributes([("classname", "\(target.id).findings"), ("name", finding.id), ("time", "0.000")])
+        var body = ["\(finding.title) (\(finding.tier.rawValue))", "promise: \(MarkdownReport.citation(finding.promise))"]
+        if let cause = finding.cause { body.append("cause: \(cause.file) \(cause.function)(): \(cause.mechanism)") }
+        body += finding.evidence.prefix(10).map { "\($0.test) \($0.check): \($0.detail)" }
+        let text = Markup.escape(body.joined(separator: "\n"))
+        guard finding.tier.failsTarget else {
+            return open + ">\n      <system-out>" + text + "</system-out>\n    </testcase>\n"
+        }
+        return open + ">\n      <failure" + Markup.attributes([("message", finding.title), ("type", finding.tier.rawValue)])
+            + ">" + text + "</failure>\n    </testcase>\n"
     }
 
     static func seconds3(_ value: Double) -> String { String(format: "%.3f", value) }

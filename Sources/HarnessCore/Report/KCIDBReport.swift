@@ -51,10 +51,22 @@ public enum KCIDBReport {
             test("dma_harness", targetStatus(target), summary)
 
             for attribute in target.attributes {
-                var misc: [String: Any] = ["class": attribute.conformance.rawValue, "evidence": attribute.evidence]
+                var misc: [String: Any] = [
+                    "verdict": attribute.verdict.rawValue, "cell": attribute.cell, "effect": attribute.effect.class.rawValue,
+                    "measurement": attribute.effect.measurement, "own_contract": attribute.ownContract.state.rawValue,
+                    "added": attribute.added.map { "\($0.check):\($0.finding)" }, "inherited": attribute.inherited,
+                    "evidence": attribute.evidence,
+                ]
                 if let waiver = report.waiver(target: target.id, attribute: attribute.attribute) { misc["waived"] = waiver.reason }
-                test("dma_harness.conformance.\(pathSafe(attribute.attribute))", attributeStatus(attribute.conformance),
-                     ["comment": attribute.basis, "misc": misc])
+                test("dma_harness.conformance.\(pathSafe(attribute.attribute))", attributeStatus(attribute.verdict),
+                     ["comment": "\(attribute.cell): \(attribute.effect.basis)", "misc": misc])
+            }
+            for finding in target.contractFindings ?? [] {
+                var misc: [String: Any] = ["tier": finding.tier.rawValue, "checks": finding.checks, "tests": finding.tests,
+                                           "in_baseline": finding.inBaseline, "promise": MarkdownReport.citation(finding.promise)]
+                if let cause = finding.cause { misc["cause"] = "\(cause.file) \(cause.function)(): \(cause.mechanism)" }
+                test("dma_harness.findings.\(pathSafe(finding.id))", finding.tier.failsTarget ? "FAIL" : "DONE",
+                     ["comment": finding.title, "misc": misc])
             }
             for result in target.allTests {
                 var misc: [String: Any] = ["parameters": result.parameters, "observed": result.observed]
@@ -135,10 +147,10 @@ public enum KCIDBReport {
         }
     }
 
-    static func attributeStatus(_ conformance: ConformanceClass) -> String {
-        switch conformance {
+    static func attributeStatus(_ verdict: VerdictClass) -> String {
+        switch verdict {
         case .violated: return "FAIL"
-        case .honored, .ignored, .rejected: return "PASS"
+        case .conforming, .rejected: return "PASS"
         case .untested: return "SKIP"
         }
     }

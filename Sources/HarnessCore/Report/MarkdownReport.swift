@@ -58,7 +58,7 @@ public enum MarkdownReport {
     }
 
     static func matrix(_ report: RunReport, variant: String) -> String {
-        let columns = ConformanceClassifier.attributes
+        let columns = ConformanceAttributes.columns
         var out = "| arch | status | tests | " + columns.joined(separator: " | ") + " |\n"
         out += "|" + String(repeating: " --- |", count: columns.count + 3) + "\n"
         for target in report.targets where target.variant == variant {
@@ -79,16 +79,18 @@ public enum MarkdownReport {
         return out
     }
 
-    static func classCell(_ attribute: AttributeConformance, waived: Bool) -> String {
-        switch (attribute.conformance, waived) {
+    /// The verdict's cell text; a violation in bold, or `xfail` when a waiver expects it.
+    static func classCell(_ attribute: AttributeVerdict, waived: Bool) -> String {
+        switch (attribute.verdict, waived) {
         case (.violated, true): return "xfail"
-        case (.violated, false): return "**violated**"
-        default: return attribute.conformance.rawValue
+        case (.violated, false): return "**\(cell(attribute.cell))**"
+        default: return cell(attribute.cell)
         }
     }
 
     static func hasFindings(_ target: TargetReport) -> Bool {
         ![.passed, .unsupported].contains(target.status) || !target.failingTests.isEmpty
+            || !(target.contractFindings ?? []).isEmpty
     }
 
     static func violations(_ report: RunReport, target: TargetReport) -> String {
@@ -98,14 +100,25 @@ public enum MarkdownReport {
         if let reason = target.reason { out += "\(cell(reason))\n\n" }
         let console = target.logs.console
         var explained = Set<String>()
-        for attribute in target.attributes where attribute.conformance == .violated {
+        for attribute in target.attributes + (target.combinations ?? []) where attribute.verdict == .violated {
             let waiver = report.waiver(target: target.id, attribute: attribute.attribute)
-            out += "- **\(cell(attribute.attribute))** violated: \(cell(attribute.basis))"
+            out += "- **\(cell(attribute.attribute))** \(cell(attribute.cell))"
             if let waiver { out += " — *waived (XFAIL): \(cell(waiver.reason))*" }
             out += "\n"
-            let tests = attribute.evidence.compactMap { id in target.allTests.first { $0.id == id && $0.status == .fail } }
-            explained.formUnion(tests.map(\.id))
-            out += evidence(report, target: target, tests: tests, console: console)
+            if attribute.ownContract.state == .broken {
+                out += "  - own contract broken: \(cell(attribute.ownContract.promise)): \(cell(attribute.ownContract.basis))\n"
+            }
+            for added in attribute.added {
+                out += "  - added \(code(added.check)) (\(added.tier.rawValue), finding \(code(added.finding))), where the baseline passes it:\n"
+                let tests = added.tests.compactMap { id in target.allTests.first { $0.id == id } }
+                explained.formUnion(tests.map(\.id))
+                out += evidence(report, target: target, tests: tests, console: console, indent: "    ")
+            }
+        }
+        let findings = target.contractFindings ?? []
+        if !findings.isEmpty {
+            out += "\n" + findingsSection(report, target: target, findings: findings)
+            explained.formUnion(findings.flatMap(\.tests))
         }
         let others = target.failingTests.filter { !explained.contains($0.id) }
         if !others.isEmpty {
@@ -115,21 +128,64 @@ public enum MarkdownReport {
         for finding in target.findings where finding.kind != .warning {
             out += "- console: \(finding.kind.rawValue) at \(link(console, line: finding.line, text: "line \(finding.line)")): \(code(finding.summary))\n"
         }
+        if let vacuous = target.vacuous, !vacuous.isEmpty {
+            out += "\nNot evidence on this host (\(cell(target.accelerator ?? "tcg"))):\n"
+            for check in vacuous {
+                out += "- \(cell(check.claim)): `\(check.label.rawValue)`, \(check.tests.count) test(s); \(cell(check.reason))\n"
+            }
+        }
         if let console { out += "\nLogs: [console.log](\(MarkdownText.destination(console)))" }
         if let qemu = target.logs.qemu { out += ", [qemu.log](\(MarkdownText.destination(qemu)))" }
         if target.logs.console != nil { out += "\n" }
         return out
     }
 
-    static func evidence(_ report: RunReport, target: TargetReport, tests: [TestResult], console: String?) -> String {
+    /// The findings by root cause: the baseline's first, then those only attributes show.
+    static func findingsSection(_ report: RunReport, target: TargetReport, findings: [ContractFinding]) -> String {
+        var out = ""
+        for (title, group) in [("Baseline findings", findings.filter(\.inBaseline)), ("Findings with attributes only", findings.filter { !$0.inBaseline })]
+            where !group.isEmpty {
+            out += "#### \(title)\n\n"
+            for finding in group {
+                out += "- \(code(finding.id)) (\(finding.tier.rawValue)): \(cell(finding.title)); checks \(finding.checks.map(code).joined(separator: ", ")); seen with \(finding.attributes.map(cell).joined(separator: ", "))\n"
+                out += "  - promise: \(cell(citation(finding.promise)))\n"
+                if let cause = finding.cause {
+                    out += "  - cause: \(code(cause.file)) \(code(cause.function + "()")): \(cell(cause.mechanism))\n"
+                } else {
+                    out += "  - cause: not identified by the rules\n"
+                }
+                for line in finding.evidence.prefix(3) {
+                    // The guest's own words in a code span, then what the rule read from them.
+                    let test = target.allTests.first { $0.id == line.test }
+                    let span = test?.consoleLines.map { "lines \($0[0])–\($0.last!)" } ?? "console.log"
+                    out += "  - \(code(line.test)) \(code(line.check))"
+                    if let summary = test?.evidenceSummary, !summary.isEmpty { out += ": \(code(summary))" }
+                    if line.detail != test?.evidenceSummary { out += "; \(cell(line.detail))" }
+                    out += " — \(link(target.logs.console, line: test?.consoleLines?.first, text: span))\n"
+                }
+                if finding.evidence.count > 3 { out += "  - … and \(finding.evidence.count - 3) more (see report.json)\n" }
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// `document § section: "text"`, or the de-facto basis.
+    static func citation(_ promise: PromiseCitation) -> String {
+        guard let document = promise.document else { return promise.text }
+        return "\(document) § \(promise.section ?? ""): \u{201C}\(promise.text)\u{201D}"
+    }
+
+    static func evidence(_ report: RunReport, target: TargetReport, tests: [TestResult], console: String?,
+                         indent: String = "  ") -> String {
         var out = ""
         for test in tests.prefix(evidenceShown) {
             let lines = test.consoleLines.map { "lines \($0[0])–\($0.last!)" } ?? "console.log"
-            out += "  - \(code(test.id)) (\(cell(test.parameterSummary))): \(code(test.evidenceSummary)) — \(link(console, line: test.consoleLines?.first, text: lines))"
+            out += "\(indent)- \(code(test.id)) (\(cell(test.parameterSummary))): \(code(test.evidenceSummary)) — \(link(console, line: test.consoleLines?.first, text: lines))"
             if let waiver = report.waiver(target: target.id, test: test.id) { out += " — *XFAIL: \(cell(waiver.reason))*" }
             out += "\n"
         }
-        if tests.count > evidenceShown { out += "  - … and \(tests.count - evidenceShown) more (see report.json)\n" }
+        if tests.count > evidenceShown { out += "\(indent)- … and \(tests.count - evidenceShown) more (see report.json)\n" }
         return out
     }
 

@@ -90,13 +90,28 @@ public struct ReportComparison: Codable, Sendable {
         }
         let oldAttributes = Dictionary(old.attributes.map { ($0.attribute, $0) }, uniquingKeysWith: { first, _ in first })
         for attribute in current.attributes {
-            guard let before = oldAttributes[attribute.attribute], before.conformance != attribute.conformance else { continue }
+            guard let before = oldAttributes[attribute.attribute],
+                  before.verdict != attribute.verdict || before.cellWord != attribute.cellWord else { continue }
             let waiver = new.waiver(target: id, attribute: attribute.attribute)
-            let kind: Kind = attribute.conformance == .violated ? .newViolation : before.conformance == .violated ? .fixed : .statusChange
+            let kind: Kind = attribute.verdict == .violated && before.verdict != .violated ? .newViolation
+                : before.verdict == .violated && attribute.verdict != .violated ? .fixed : .statusChange
             changes.append(Change(target: id, kind: kind, subject: "attribute:\(attribute.attribute)",
-                                  base: before.conformance.rawValue, new: attribute.conformance.rawValue,
-                                  detail: kind == .fixed ? before.basis : attribute.basis,
+                                  base: before.cellWord, new: attribute.cellWord,
+                                  detail: kind == .fixed ? before.effect.basis : attribute.cell + ": " + attribute.effect.basis,
                                   regression: kind == .newViolation && waiver == nil, waived: waiver?.reason))
+        }
+        // Findings by root cause, when both reports have them (schema 2.0).
+        if let oldFindings = old.contractFindings, let newFindings = current.contractFindings {
+            let before = Set(oldFindings.filter { $0.tier.failsTarget }.map(\.id))
+            let after = Set(newFindings.filter { $0.tier.failsTarget }.map(\.id))
+            for finding in newFindings where finding.tier.failsTarget && !before.contains(finding.id) {
+                changes.append(Change(target: id, kind: .newViolation, subject: "finding:\(finding.id)", base: "absent",
+                                      new: finding.tier.rawValue, detail: finding.title, regression: true))
+            }
+            for finding in oldFindings where finding.tier.failsTarget && !after.contains(finding.id) {
+                changes.append(Change(target: id, kind: .fixed, subject: "finding:\(finding.id)", base: finding.tier.rawValue,
+                                      new: "absent", detail: finding.title, regression: false))
+            }
         }
         let oldTests = Dictionary(old.allTests.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for test in current.allTests {

@@ -7,6 +7,9 @@ extension RunReport {
     /// the version that opened it, describing every minor of it (its `schemaVersion` pattern says which).
     public static var schemaPath: String { "harness/schema/report-\(currentSchemaMajor).0.schema.json" }
 
+    /// The older major versions this harness still reads.
+    static let readableOlderMajors: Set<Int> = [1]
+
     /// The major number of `currentSchemaVersion`.
     public static var currentSchemaMajor: Int { SchemaVersion(currentSchemaVersion)!.major }
 
@@ -65,14 +68,16 @@ extension RunReport {
 
     /// Why a report of schema version `text` cannot be read by this harness, or nil when it can.
     static func readability(ofSchemaVersion text: String) -> String? {
-        let own = "this harness (dma-harness \(HarnessVersion.string)) reads schema \(currentSchemaMajor).x, up to \(currentSchemaVersion)"
+        let own = "this harness (dma-harness \(HarnessVersion.string)) reads schema 1.x and \(currentSchemaMajor).x, up to \(currentSchemaVersion)"
         guard let version = SchemaVersion(text) else {
             return "\(own), and that is no MAJOR.MINOR version: give a report.json written by harness run"
         }
         if version.major > currentSchemaMajor {
             return "\(own): upgrade dma-harness to one that reads schema \(version.major).x"
         }
-        if version.major < currentSchemaMajor {
+        // 1.x is still read, so that waivers, compare and the renderers work on older reports: its
+        // attributes carry one class each, read as a verdict without measurements (AttributeVerdict).
+        if version.major < currentSchemaMajor, !readableOlderMajors.contains(version.major) {
             return "\(own): render it with the dma-harness that wrote it, or run harness run again"
         }
         return nil

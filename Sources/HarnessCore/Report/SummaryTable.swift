@@ -3,13 +3,13 @@ import Foundation
 /// The short arch x attribute table `harness run` prints on stdout.
 public enum SummaryTable {
     public static func render(_ report: RunReport) -> String {
-        let columns = ConformanceClassifier.attributes
+        let columns = ConformanceAttributes.columns
         let header = ["target", "status", "tests"] + columns.map(abbreviation)
         var rows: [[String]] = [header]
         for target in report.targets {
-            let classes = Dictionary(uniqueKeysWithValues: target.attributes.map { ($0.attribute, $0.conformance) })
+            let classes = Dictionary(target.attributes.map { ($0.attribute, $0.cellWord) }, uniquingKeysWith: { first, _ in first })
             let counts = "\(target.summary.passed)/\(target.summary.total)"
-            rows.append([PrintableText.line(target.id), target.status.rawValue, counts] + columns.map { classes[$0]?.rawValue ?? "-" })
+            rows.append([PrintableText.line(target.id), target.status.rawValue, counts] + columns.map { classes[$0] ?? "-" })
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         var text = rows.map { row in

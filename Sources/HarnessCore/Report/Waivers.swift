@@ -4,19 +4,23 @@ import Glibc
 #endif
 
 /// One known deviation: on targets matching `target` (a shell glob such as `arm*-direct`), the
-/// failing tests matching `test` (a glob on the test id), or the violated `attribute`, are
-/// expected (XFAIL) for `reason`, until `expires` (YYYY-MM-DD, inclusive) if given.
+/// failing tests matching `test` (a glob on the test id), the violated `attribute`, or the
+/// findings whose root cause matches `finding` (a glob: `cma_alignment_cap`), are expected (XFAIL)
+/// for `reason`, until `expires` (YYYY-MM-DD, inclusive) if given.
 public struct Waiver: Codable, Sendable, Equatable {
     public var target: String
     public var test: String?
     public var attribute: String?
+    public var finding: String? = nil
     public var reason: String
     public var expires: String?
 
-    public init(target: String, test: String? = nil, attribute: String? = nil, reason: String, expires: String? = nil) {
+    public init(target: String, test: String? = nil, attribute: String? = nil, finding: String? = nil, reason: String,
+                expires: String? = nil) {
         self.target = target
         self.test = test
         self.attribute = attribute
+        self.finding = finding
         self.reason = reason
         self.expires = expires
     }
@@ -45,10 +49,10 @@ public struct Waiver: Codable, Sendable, Equatable {
 
 /// A finding a waiver turned into an expected one.
 public struct WaivedFinding: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case test, attribute }
+    public enum Kind: String, Codable, Sendable { case test, attribute, finding }
     public var target: String
     public var kind: Kind
-    /// The test id or the attribute name.
+    /// The test id, the attribute name or the finding's id.
     public var subject: String
     public var reason: String
     /// Index of the waiver in its file, so a reader can find the line that did it.
@@ -80,13 +84,13 @@ public enum Waivers {
         do {
             waivers = try JSONDecoder().decode(File.self, from: data).waivers
         } catch {
-            throw HarnessError.usage("\(url.path) is not a waiver file: expected {\"waivers\": [{\"target\", \"test\" or \"attribute\", \"reason\", \"expires\"?}]}")
+            throw HarnessError.usage("\(url.path) is not a waiver file: expected {\"waivers\": [{\"target\", \"test\", \"attribute\" or \"finding\", \"reason\", \"expires\"?}]}")
         }
         for (index, waiver) in waivers.enumerated() {
             let place = "\(url.path): waiver \(index)"
             if waiver.target.isEmpty { throw HarnessError.usage("\(place) has an empty target pattern") }
-            if (waiver.test == nil) == (waiver.attribute == nil) {
-                throw HarnessError.usage("\(place) needs exactly one of \"test\" or \"attribute\"")
+            if [waiver.test, waiver.attribute, waiver.finding].compactMap({ $0 }).count != 1 {
+                throw HarnessError.usage("\(place) needs exactly one of \"test\", \"attribute\" or \"finding\"")
             }
             if waiver.reason.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw HarnessError.usage("\(place) has no reason: say why the deviation is expected")
@@ -110,7 +114,8 @@ public enum Waivers {
         for target in report.targets where target.ran {
             var waivedTests: [String: (String, Int)] = [:]
             var waivedAttributes: [String: (String, Int)] = [:]
-            let violated = target.attributes.filter { $0.conformance == .violated }
+            var waivedFindings: [String: (String, Int)] = [:]
+            let violated = (target.attributes + (target.combinations ?? [])).filter { $0.verdict == .violated }
             let failing = target.failingTests
             for (index, waiver) in waivers.enumerated() where !waiver.isExpired(on: today) && waiver.matches(target: target.id) {
                 var hit = false
@@ -124,7 +129,16 @@ public enum Waivers {
                     for attribute in violated where attribute.attribute.uppercased() == name && waivedAttributes[attribute.attribute] == nil {
                         waivedAttributes[attribute.attribute] = (waiver.reason, index)
                         // The attribute's failing evidence is what the waiver is about.
-                        for id in attribute.evidence where failing.contains(where: { $0.id == id }) && waivedTests[id] == nil {
+                        for id in attribute.failingEvidence where failing.contains(where: { $0.id == id }) && waivedTests[id] == nil {
+                            waivedTests[id] = (waiver.reason, index)
+                        }
+                        hit = true
+                    }
+                }
+                if let pattern = waiver.finding {
+                    for finding in target.contractFindings ?? [] where Glob.matches(pattern, finding.id) && waivedFindings[finding.id] == nil {
+                        waivedFindings[finding.id] = (waiver.reason, index)
+                        for id in finding.tests where failing.contains(where: { $0.id == id }) && waivedTests[id] == nil {
                             waivedTests[id] = (waiver.reason, index)
                         }
                         hit = true
@@ -134,7 +148,7 @@ public enum Waivers {
             }
             // An attribute violated only by waived tests is itself expected.
             for attribute in violated where waivedAttributes[attribute.attribute] == nil {
-                let failed = attribute.evidence.filter { id in failing.contains { $0.id == id } }
+                let failed = attribute.failingEvidence.filter { id in failing.contains { $0.id == id } }
                 if !failed.isEmpty, let first = failed.first.flatMap({ waivedTests[$0] }), failed.allSatisfy({ waivedTests[$0] != nil }) {
                     waivedAttributes[attribute.attribute] = first
                 }
@@ -144,6 +158,9 @@ public enum Waivers {
             }
             outcome.applied += waivedAttributes.sorted { $0.key < $1.key }.map {
                 WaivedFinding(target: target.id, kind: .attribute, subject: $0.key, reason: $0.value.0, waiver: $0.value.1)
+            }
+            outcome.applied += waivedFindings.sorted { $0.key < $1.key }.map {
+                WaivedFinding(target: target.id, kind: .finding, subject: $0.key, reason: $0.value.0, waiver: $0.value.1)
             }
         }
         // Stale only where the waiver could have spoken: some target it names ran in this report.
@@ -177,8 +194,19 @@ extension RunReport {
     /// waived, and which is otherwise clean, counts as passed (XFAIL). Crashes are never waived.
     public func effectiveStatus(of target: TargetReport) -> TargetStatus {
         guard target.status == .failed, waivers != nil, target.ktapComplete else { return target.status }
-        let failing = target.failingTests
-        guard !failing.isEmpty, failing.allSatisfy({ waiver(target: target.id, test: $0.id) != nil }) else { return target.status }
+        let waivedFindings = Set(waivers?.applied.filter { $0.target == target.id && $0.kind == .finding }.map(\.subject) ?? [])
+        let findings = target.contractFindings
+        // The findings still standing: not waived, and not made only of waived tests.
+        let standing = findings?.filter { finding in
+            !waivedFindings.contains(finding.id) && !finding.tests.allSatisfy { waiver(target: target.id, test: $0) != nil }
+        }
+        // Failing tests that never failed the target: every finding they belong to is de-facto or waived.
+        let excused = Set(target.failingTests.filter { test in
+            guard let findings else { return false }
+            return findings.filter { $0.tests.contains(test.id) }.allSatisfy { !$0.tier.failsTarget || waivedFindings.contains($0.id) }
+        }.map(\.id))
+        let failing = target.failingTests.filter { !excused.contains($0.id) }
+        guard failing.allSatisfy({ waiver(target: target.id, test: $0.id) != nil }) else { return target.status }
         // Judge the target again as if the waived tests had passed: anything else wrong still fails it.
         let suites = target.suites.map { suite -> SuiteResult in
             var suite = suite
@@ -193,8 +221,9 @@ extension RunReport {
             return suite
         }
         let document = KTAPDocument(sawHeader: true, plannedSuites: suites.count, suites: suites)
+        let verdicts = TargetVerdicts(attributes: [], combinations: [], findings: standing ?? [], vacuous: [], excusedFailures: [:])
         let (status, _) = ResultCollector.judge(document: document, findings: target.findings, consoleLines: [],
-                                                ending: .poweredOff, detail: "", consoleCut: target.consoleCut)
+                                                ending: .poweredOff, detail: "", consoleCut: target.consoleCut, verdicts: verdicts)
         return status == .passed ? .passed : target.status
     }
 
@@ -202,6 +231,11 @@ extension RunReport {
     public func isWaived(_ target: TargetReport) -> Bool {
         target.status == .failed && effectiveStatus(of: target) == .passed
     }
+}
+
+extension AttributeVerdict {
+    /// The tests a waiver of this attribute is about: what it added, or for a 1.x report its evidence.
+    var failingEvidence: [String] { added.isEmpty ? evidence : added.flatMap(\.tests) }
 }
 
 /// Shell-style globs (`*`, `?`, `[...]`) through fnmatch(3), as the waiver file and `--target` use.

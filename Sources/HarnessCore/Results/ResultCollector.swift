@@ -10,6 +10,8 @@ public struct CollectedResults: Sendable {
     public var consoleCut: ConsoleCut? = nil
     /// Set when `status` is `error`: the console shows the host's part failing, not the kernel's.
     public var hostFault: HostFault? = nil
+    /// The verdicts on the tests (README, "Verdicts"), which decide whether a failed test fails the target.
+    public var verdicts: TargetVerdicts
 }
 
 /// What went wrong on the host's side of a boot that reached the guest.
@@ -25,28 +27,31 @@ public enum HostFault: Sendable {
 /// and from how the boot ended.
 public enum ResultCollector {
     /// Reads the console (and QEMU's log) as `ConsoleTranscript` does: streamed, under `ConsoleLimits`.
-    public static func collect(consoleLog: URL, qemuLog: URL?, ending: BootEnding, detail: String) throws -> CollectedResults {
+    public static func collect(consoleLog: URL, qemuLog: URL?, ending: BootEnding, detail: String,
+                               context: VerdictContext = .tcg) throws -> CollectedResults {
         let console = (try? ConsoleTranscript.read(from: consoleLog)) ?? ConsoleTranscript(text: "")
         let qemu = qemuLog.flatMap { try? ConsoleTranscript.read(from: $0) }
-        return collect(transcript: console, qemuLogLines: qemu?.lines, ending: ending, detail: detail)
+        return collect(transcript: console, qemuLogLines: qemu?.lines, ending: ending, detail: detail, context: context)
     }
 
     /// The same for a console (and QEMU log) already in memory, read as `ConsoleTranscript(text:)` does.
-    public static func collect(console: String, qemuLog: String? = nil, ending: BootEnding, detail: String) -> CollectedResults {
+    public static func collect(console: String, qemuLog: String? = nil, ending: BootEnding, detail: String,
+                               context: VerdictContext = .tcg) -> CollectedResults {
         collect(transcript: ConsoleTranscript(text: console), qemuLogLines: qemuLog.map { ConsoleTranscript(text: $0).lines },
-                ending: ending, detail: detail)
+                ending: ending, detail: detail, context: context)
     }
 
     /// The results of a console already read; its cut, if any, is judged and passed on to the report.
     public static func collect(transcript: ConsoleTranscript, qemuLogLines: [String]? = nil, ending: BootEnding,
-                               detail: String) -> CollectedResults {
+                               detail: String, context: VerdictContext = .tcg) -> CollectedResults {
         let lines = transcript.lines
         let document = KTAPParser().parse(lines: lines)
         let findings = ConsoleScanner.findings(in: lines) + (qemuLogLines.map(ConsoleScanner.eduClamps(inQEMULog:)) ?? [])
+        let verdicts = VerdictClassifier.classify(tests: document.allTests, context: context)
         let (status, reason) = judge(document: document, findings: findings, consoleLines: lines,
-                                     ending: ending, detail: detail, consoleCut: transcript.cut)
+                                     ending: ending, detail: detail, consoleCut: transcript.cut, verdicts: verdicts)
         var collected = CollectedResults(document: document, findings: findings, status: status, reason: reason,
-                                         consoleCut: transcript.cut)
+                                         consoleCut: transcript.cut, verdicts: verdicts)
         if status == .error {
             collected.hostFault = ending == .stoppedUnexpectedly ? .emulatorEnded : .moduleRefused
         }
@@ -54,7 +59,8 @@ public enum ResultCollector {
     }
 
     static func judge(document: KTAPDocument, findings: [ConsoleFinding], consoleLines: [String],
-                      ending: BootEnding, detail: String, consoleCut: ConsoleCut? = nil) -> (TargetStatus, String?) {
+                      ending: BootEnding, detail: String, consoleCut: ConsoleCut? = nil,
+                      verdicts: TargetVerdicts? = nil) -> (TargetStatus, String?) {
         let reported = document.allTests.filter { $0.status != .notRun }.count
         let progress = "\(reported) test(s) reported before it"
         let fatal = findings.first { $0.kind == .oops || $0.kind == .bug }
@@ -99,11 +105,17 @@ public enum ResultCollector {
             return (.failed, "KTAP output incomplete (plans not met\(problems.isEmpty ? "" : ": " + problems)); \(progress)"
                         + (consoleCut.map { "; \($0.summary)" } ?? ""))
         }
-        let failing = document.allTests.filter { $0.status == .fail }
+        // A failed test whose every check is a de-facto finding or a hint's outcome is reported, and
+        // does not fail the target; a promise the rules found broken without a failed test does.
+        let excused = verdicts?.excusedFailures ?? [:]
+        let failing = document.allTests.filter { $0.status == .fail && excused[$0.id] == nil }
         let failingSuites = document.suites.filter { $0.status == .fail && !$0.tests.contains { $0.status == .fail } }
-        if !failing.isEmpty || !failingSuites.isEmpty {
-            let names = (failing.map(\.id) + failingSuites.map(\.name)).prefix(5).joined(separator: ", ")
-            return (.failed, "\(failing.count + failingSuites.count) failed: \(names)")
+        let derived = (verdicts?.failingFindings ?? []).filter { finding in
+            !finding.tests.contains { id in failing.contains { $0.id == id } }
+        }
+        if !failing.isEmpty || !failingSuites.isEmpty || !derived.isEmpty {
+            let names = (failing.map(\.id) + failingSuites.map(\.name) + derived.map(\.id)).prefix(5).joined(separator: ", ")
+            return (.failed, "\(failing.count + failingSuites.count + derived.count) failed: \(names)")
         }
         // A warning inside a test that declared it expects one (warn_expected=1) is that test's evidence.
         let expectedSpans = document.allTests.filter(\.expectsWarning).compactMap(\.consoleLines)
@@ -116,6 +128,9 @@ public enum ResultCollector {
         // What was not read was not scanned for panics and warnings either.
         if let cut = consoleCut, cut.stoppedEarly {
             return (.failed, "\(cut.summary): the rest was not scanned for kernel trouble")
+        }
+        if let deFacto = verdicts?.findings.filter({ !$0.tier.failsTarget }), !deFacto.isEmpty {
+            return (.passed, "passed with \(deFacto.count) de-facto finding\(deFacto.count == 1 ? "" : "s"): \(deFacto.map(\.id).joined(separator: ", "))")
         }
         return (.passed, nil)
     }

@@ -69,8 +69,13 @@ public final class HarnessRun: @unchecked Sendable {
             if let version = try? connection?.libvirt.libvirtVersion() { report.run.host.libvirtVersion = version }
         }
         lock.withLock { connection?.close() }
+        var status = Self.exitStatus(for: report, cancelled: cancellation.isCancelled)
+        if let waivers = options.waivers {
+            lock.withLock { report = Waivers.apply(waivers.entries, file: waivers.file, to: report) }
+            status = Self.waivedExitStatus(status, report: report)
+        }
         try writeReport()
-        return (report, Self.exitStatus(for: report, cancelled: cancellation.isCancelled))
+        return (report, status)
     }
 
     /// One connection for the whole run, opened by the first target that boots.
@@ -85,13 +90,9 @@ public final class HarnessRun: @unchecked Sendable {
         }
     }
 
+    /// report.json as every writer of it encodes it (`RunReport.encodedJSON`).
     private func writeReport() throws {
-        let data: Data = try lock.withLock {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            return try encoder.encode(report)
-        }
+        let data: Data = try lock.withLock { try report.encodedJSON() }
         do {
             try data.write(to: reportFile, options: .atomic)
         } catch {
@@ -107,7 +108,23 @@ public final class HarnessRun: @unchecked Sendable {
         if errors.contains(.usage) { return .usage }
         if errors.contains(.infrastructure) { return .infrastructure }
         if report.targets.contains(where: { ![.passed, .unsupported].contains($0.status) }) { return .failures }
-        return .passed
+        let deFacto = report.targets.contains { target in
+            target.status == .passed && (target.contractFindings ?? []).contains { !$0.tier.failsTarget }
+        }
+        return deFacto ? .deFactoFindings : .passed
+    }
+
+    /// A run whose every failure (or de-facto finding) a waiver expects exits 0; crashes, hangs and
+    /// host errors stay what they are.
+    static func waivedExitStatus(_ status: ExitStatus, report: RunReport) -> ExitStatus {
+        guard status == .failures || status == .deFactoFindings else { return status }
+        let allExpected = report.targets.allSatisfy { [.passed, .unsupported].contains(report.effectiveStatus(of: $0)) }
+        if status == .failures { return allExpected ? .passed : status }
+        let waivedFindings = Set(report.waivers?.applied.filter { $0.kind == .finding }.map { "\($0.target)/\($0.subject)" } ?? [])
+        let unwaived = report.targets.contains { target in
+            (target.contractFindings ?? []).contains { !$0.tier.failsTarget && !waivedFindings.contains("\(target.id)/\($0.id)") }
+        }
+        return unwaived ? status : .passed
     }
 
     static func prepareOutput(_ folder: URL) throws {

@@ -18,6 +18,9 @@ public struct RunOptions: Sendable {
     public var commandLine: [String]
     /// `--target` / `--shard`: which of the planned targets this run boots (Matrix/TargetSelection).
     public var selection = TargetSelection()
+    /// A waiver file (`--waivers`) as the user named it, and its entries: applied before the one
+    /// and only final write of report.json.
+    public var waivers: (file: String, entries: [Waiver])? = nil
 
     public init(arches: [String], variants: [String], kernel: KernelChoice, connectURI: String?, cacheRoot: URL,
                 outDirectory: URL, timeout: TimeInterval, jobs: Int, extraKernelArguments: [String],

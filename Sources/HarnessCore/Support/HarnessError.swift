@@ -10,6 +10,9 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 2
     /// The host could not do its part: a missing package, libvirt, a download, a build.
     case infrastructure = 3
+    /// Every target passed, but some reported de-facto findings only (README, "Verdicts"): an
+    /// expectation the kernel breaks that no document promises, such as zeroing.
+    case deFactoFindings = 4
     /// The user interrupted the run (Ctrl-C); what was gathered is kept.
     case interrupted = 130
 }

@@ -5,8 +5,10 @@ import Foundation
 /// what one means, bumps the major number; adding an optional field bumps the minor. A harness
 /// reads every minor of its own major version.
 public struct RunReport: Codable, Sendable {
-    /// 1.1 added `planMismatch` (target and suite) and `consoleCut`.
-    public static let currentSchemaVersion = "1.1"
+    /// 1.1 added `planMismatch` (target and suite) and `consoleCut`. 2.0 replaced each attribute's
+    /// single class by a verdict in four parts (effect, ownContract, added, inherited) and added
+    /// `contractFindings`, `combinations`, `vacuous` and `accelerator` to each target.
+    public static let currentSchemaVersion = "2.0"
 
     public var schemaVersion: String = RunReport.currentSchemaVersion
     public var run: RunMetadata
@@ -77,7 +79,9 @@ public struct TargetReport: Codable, Sendable {
     public var boot: BootFacts?
     public var ktapComplete: Bool
     public var suites: [SuiteResult]
-    public var attributes: [AttributeConformance]
+    /// The baseline and each attribute (`ConformanceAttributes.columns`), each a verdict.
+    public var attributes: [AttributeVerdict]
+    /// Kernel trouble on the console: panics, Oopses, warnings.
     public var findings: [ConsoleFinding]
     public var summary: TestCounts
     public var logs: LogPaths
@@ -86,6 +90,14 @@ public struct TargetReport: Codable, Sendable {
     public var planMismatch: PlanMismatch? = nil
     /// Set when the console was over a limit (README, "Console limits") and only part of it was read.
     public var consoleCut: ConsoleCut? = nil
+    /// The tested pairs of attributes, each judged on what neither member nor the baseline shows (2.0).
+    public var combinations: [AttributeVerdict]? = nil
+    /// The broken promises, keyed by root cause, the most severe tier first (2.0).
+    public var contractFindings: [ContractFinding]? = nil
+    /// Checks that cannot fail on this host, never counted as evidence (2.0).
+    public var vacuous: [VacuousCheck]? = nil
+    /// The accelerator the guest ran under (`tcg`), which decides what is vacuous (2.0).
+    public var accelerator: String? = nil
 }
 
 extension TargetReport {

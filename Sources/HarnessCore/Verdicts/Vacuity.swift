@@ -1,0 +1,51 @@
+import Foundation
+
+/// The checks that cannot fail on the host they ran on. Their passes are listed, never counted as
+/// evidence; a failure of one still counts (a check that failed was not vacuous).
+enum Vacuity {
+    static func checks(in tests: [TestResult], path: DiscoveredPath, context: VerdictContext) -> [VacuousCheck] {
+        var found: [VacuousCheck] = []
+        func add(_ label: VacuousCheck.Label, _ claim: String, _ reason: String, whole: Bool, _ matching: [TestResult]) {
+            let passed = matching.filter { $0.status == .pass }
+            if !passed.isEmpty {
+                found.append(VacuousCheck(label: label, claim: claim, reason: reason, wholeTest: whole, tests: passed.map(\.id)))
+            }
+        }
+        let underTCG = context.accelerator == "tcg"
+        let caches = "TCG models no CPU caches: memory the CPU wrote is what any other reader sees, with or without cache maintenance"
+
+        if underTCG, path.coherent == false {
+            // Without a device, a non-coherent round trip is the CPU reading back what it wrote.
+            add(.vacuousUnderTCG, "non-coherent CPU-only round trip", caches, whole: true, tests.filter {
+                $0.suite == "dma_noncoherent_api" && $0.observed["completion"] == nil && $0.observed["roundtrip"] == nil
+            })
+            add(.vacuousUnderTCG, "user and kernel views of a non-coherent mmap agree", caches, whole: true, tests.filter {
+                $0.suite == "dma_mmap" && $0.observed["completion"] == nil
+                    && ($0.observed["kernel_sees_user"] != nil || $0.observed["user_sees_kernel"] != nil)
+            })
+        }
+        if underTCG {
+            // edu writes through QEMU's address space into the same RAM the CPU reads: the data still
+            // proves the DMA address right, but not that the memory is coherent.
+            add(.vacuousUnderTCG, "coherent without sync (through edu)",
+                caches + "; the round trip still checks the DMA address, and counts for that", whole: false, tests.filter {
+                    $0.observed["completion"] != nil && $0.observed["roundtrip"] != nil
+                })
+        }
+        if path.ops == "direct" {
+            add(.vacuousByConstruction, "views_agree on a linear dma-direct address",
+                "dma-direct derives the handle with phys_to_dma() and the check translates it back with dma_to_phys(): the two views agree by construction",
+                whole: false, tests.filter { $0.observed["views_agree"] != nil && $0.observed["mapping"] == "linear" })
+        }
+        return found
+    }
+
+    /// The promises this host cannot test, in words, for the report's summary.
+    static func untestablePromises(_ vacuous: [VacuousCheck]) -> [String] {
+        var seen = Set<String>()
+        return vacuous.compactMap { check in
+            let line = "\(check.claim): \(check.label.rawValue) (\(check.tests.count) test(s))"
+            return seen.insert(check.claim).inserted ? line : nil
+        }
+    }
+}
