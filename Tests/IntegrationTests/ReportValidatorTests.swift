@@ -10,7 +10,6 @@ extension Integration {
 @Suite("Report validators", .enabled(if: PythonTools.hasPython, "python3 is not installed"))
 struct ReportValidatorTests {
     static let fixtures = HarnessProcess.packageRoot.appendingPathComponent("Tests/HarnessCoreTests/Fixtures/reports")
-    static let schema = HarnessProcess.packageRoot.appendingPathComponent(RunReport.schemaPath)
 
     static var fixtureReports: [URL] {
         ["run1-all", "run2-arm64-cma0", "run3-arm64-init-on-alloc"].map { run in
@@ -58,8 +57,13 @@ struct ReportValidatorTests {
         reports.append(scratch.appendingPathComponent("merged.json"))
 
         for report in reports {
+            // Each report against the schema of its own major version (1.x fixtures are still read).
+            let version = try RunReport.load(from: report).schemaVersion
+            let raw = try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any]
+            let major = ((raw?["schemaVersion"] as? String) ?? version).split(separator: ".").first.map(String.init) ?? "2"
+            let schema = HarnessProcess.packageRoot.appendingPathComponent("harness/schema/report-\(major).0.schema.json")
             let check = try PythonTools.run(PythonTools.tool("check-jsonschema").path,
-                                            ["--schemafile", Self.schema.path, report.path])
+                                            ["--schemafile", schema.path, report.path])
             #expect(check.status == 0, "\(report.path): \(check.output)")
             #expect(check.output.contains("ok -- validation done"))
         }

@@ -4,8 +4,9 @@
  *
  * Two signals: TAINT_WARN (set by the first WARN() and never cleared, so it
  * only tells about the first one) and a console of our own that counts the
- * kernel's "WARNING:" lines and page allocator "page allocation failure"
- * reports and cma_alloc()'s failure reports as they are printed, which keeps counting after the taint is set.
+ * kernel's "WARNING:" lines, the page allocator's "page allocation failure"
+ * reports and cma_alloc()'s failure reports as they are printed, which
+ * keeps counting after the taint is set.
  */
 #ifndef DMA_HARNESS_WATCH_H
 #define DMA_HARNESS_WATCH_H

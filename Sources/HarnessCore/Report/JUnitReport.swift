@@ -1,7 +1,7 @@
 import Foundation
 
 /// A report as JUnit XML, for CI systems that show test results: one `<testsuite>` per target,
-/// one `<testcase>` per KTAP test plus one for the boot itself.
+/// one `<testcase>` per KTAP test, one per finding by root cause, and one for the boot itself.
 ///
 /// Mapping (README, "Reports for reviewers and CI"): a failing test is a `<failure>` carrying its
 /// evidence; a waived one is `<skipped>` with `XFAIL: reason`; a KTAP skip is `<skipped>`; a test
@@ -27,7 +27,11 @@ public enum JUnitReport {
 
     static func counts(_ report: RunReport, _ target: TargetReport) -> Counts {
         var counts = Counts()
-        counts.tests = target.allTests.count + 1
+        let findings = target.contractFindings ?? []
+        counts.tests = target.allTests.count + 1 + findings.count
+        for finding in findings where finding.tier.failsTarget {
+            if report.waiver(target: target.id, finding: finding.id) != nil { counts.skipped += 1 } else { counts.failures += 1 }
+        }
         for test in target.allTests {
             switch test.status {
             case .fail: if report.waiver(target: target.id, test: test.id) != nil { counts.skipped += 1 } else { counts.failures += 1 }
@@ -93,7 +97,7 @@ public enum JUnitReport {
         xml += properties.map { "      <property" + Markup.attributes([("name", $0.0), ("value", $0.1)]) + "/>\n" }.joined()
         xml += "    </properties>\n"
         xml += bootCase(target)
-        for finding in target.contractFindings ?? [] { xml += findingCase(target, finding) }
+        for finding in target.contractFindings ?? [] { xml += findingCase(report, target, finding) }
         for test in target.allTests { xml += testCase(report, target, test) }
         xml += "  </testsuite>\n"
         return xml
@@ -155,7 +159,7 @@ public enum JUnitReport {
 
     /// A finding by root cause as a test case: a failure when its tier fails the target, else
     /// passed with the finding in its output (a de-facto finding is reported, not failed).
-    static func findingCase(_ target: TargetReport, _ finding: ContractFinding) -> String {
+    static func findingCase(_ report: RunReport, _ target: TargetReport, _ finding: ContractFinding) -> String {
         let open = "    <testcase" + Markup.attributes([("classname", "\(target.id).findings"), ("name", finding.id), ("time", "0.000")])
         var body = ["\(finding.title) (\(finding.tier.rawValue))", "promise: \(MarkdownReport.citation(finding.promise))"]
         if let cause = finding.cause { body.append("cause: \(cause.file) \(cause.function)(): \(cause.mechanism)") }
@@ -163,6 +167,9 @@ public enum JUnitReport {
         let text = Markup.escape(body.joined(separator: "\n"))
         guard finding.tier.failsTarget else {
             return open + ">\n      <system-out>" + text + "</system-out>\n    </testcase>\n"
+        }
+        if let waiver = report.waiver(target: target.id, finding: finding.id) {
+            return open + ">\n      <skipped" + Markup.attributes([("message", "XFAIL: \(waiver.reason)")]) + "/>\n    </testcase>\n"
         }
         return open + ">\n      <failure" + Markup.attributes([("message", finding.title), ("type", finding.tier.rawValue)])
             + ">" + text + "</failure>\n    </testcase>\n"

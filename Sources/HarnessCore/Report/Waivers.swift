@@ -185,6 +185,11 @@ extension RunReport {
         waivers?.applied.first { $0.target == target && $0.kind == .test && $0.subject == test }
     }
 
+    /// The waiver that made this finding (by root cause) expected, if any.
+    public func waiver(target: String, finding: String) -> WaivedFinding? {
+        waivers?.applied.first { $0.target == target && $0.kind == .finding && $0.subject == finding }
+    }
+
     /// The waiver that made this attribute's violation expected, if any.
     public func waiver(target: String, attribute: String) -> WaivedFinding? {
         waivers?.applied.first { $0.target == target && $0.kind == .attribute && $0.subject == attribute }
