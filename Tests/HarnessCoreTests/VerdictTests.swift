@@ -4,8 +4,8 @@ import Testing
 
 /// The consoles of one real `harness run --arch all --variant all` (Fixtures/verdicts/README.md).
 enum VerdictFixture {
-    static let targets = ["arm-direct", "arm-noncoherent", "arm64-direct", "arm64-iommu", "arm64-noncoherent",
-                          "x86_64-direct", "x86_64-iommu", "x86_64-noncoherent"]
+    static let targets = ["arm-direct", "arm-noncoherent", "arm-swiotlb", "arm64-direct", "arm64-iommu", "arm64-noncoherent",
+                          "arm64-swiotlb", "x86_64-direct", "x86_64-iommu", "x86_64-noncoherent", "x86_64-swiotlb"]
 
     static func console(_ target: String) throws -> String {
         let file = Fixture.folder.appendingPathComponent("verdicts/console-\(target).log.xz")
@@ -51,7 +51,7 @@ struct VerdictTests {
     func noViolationByInheritance(target: String) throws {
         let collected = try VerdictFixture.collected(target)
         let tests = Dictionary(uniqueKeysWithValues: collected.document.allTests.map { ($0.id, $0) })
-        let hostDerived: Set<String> = ["mask_unsatisfiable", "user_not_zeroed"]
+        let hostDerived: Set<String> = ["mask_unsatisfiable", "user_not_zeroed", "required_mask_below_ram"]
         for verdict in collected.verdicts.attributes + collected.verdicts.combinations {
             if verdict.verdict == .violated {
                 #expect(!verdict.added.isEmpty || verdict.ownContract.state == .broken, "\(target) \(verdict.attribute)")
@@ -172,16 +172,64 @@ struct VerdictTests {
         #expect(kvm.verdicts.vacuous.allSatisfy { $0.label == .vacuousByConstruction })
     }
 
-    @Test("a noncoherent variant whose device the kernel reports coherent is unsupported, with the reason")
+    @Test("a noncoherent variant on a coherent device, or a swiotlb variant without swiotlb, is unsupported, with the reason")
     func coherentNoncoherent() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let planned = try TargetPlanner.plan(arches: ["x86_64", "arm64"], variants: ["noncoherent"], kernel: .debian,
-                                             catalog: ArchCatalog(layout: ProjectLayout(root: root)))
-        #expect(planned.count == 2)
+        let planned = try TargetPlanner.plan(arches: ["arm", "x86_64", "arm64"], variants: ["noncoherent", "swiotlb"],
+                                             kernel: .debian, catalog: ArchCatalog(layout: ProjectLayout(root: root)))
+        #expect(planned.count == 6)
         for planned in planned {
             let tests = try VerdictFixture.collected(planned.id).document.allTests
-            let coherent = tests.first { $0.suite == "dma_discovery" }?.observed["coherent"]
-            #expect((TargetPipeline.variantMismatch(planned, tests: tests) != nil) == (coherent == "1"), "\(planned.id)")
+            let discovery = tests.first { $0.suite == "dma_discovery" }?.observed ?? [:]
+            let mismatch = planned.variant == "noncoherent" ? discovery["coherent"] == "1" : discovery["swiotlb"] == "0"
+            #expect((TargetPipeline.variantMismatch(planned, tests: tests) != nil) == mismatch, "\(planned.id)")
+        }
+    }
+
+    @Test("SKIP_CPU_SYNC is honored where unmap had a bounce buffer to copy back, indistinguishable where it had none")
+    func skipCPUSync() throws {
+        for target in ["arm64-swiotlb", "x86_64-swiotlb", "arm64-direct", "x86_64-iommu"] {
+            let collected = try VerdictFixture.collected(target)
+            let all = collected.document.allTests
+            let plain = try #require(all.first { $0.id == "dma_edu.streaming_unmap" }, "\(target)")
+            let skipped = try #require(all.first { $0.id == "dma_edu.streaming_unmap_skip_cpu_sync" }, "\(target)")
+            let bounced = plain.observed["bounced"] == "1" && skipped.observed["bounced"] == "1"
+            let copySkipped = plain.observed["cpu_sees_device"] == "1" && skipped.observed["cpu_stale"] == "1"
+            let effect = collected.verdicts.attributes.first { $0.attribute == "SKIP_CPU_SYNC" }?.effect.class
+            #expect(effect == (bounced ? (copySkipped ? .honored : .ignored) : .indistinguishable), "\(target)")
+            #expect(bounced == target.hasSuffix("swiotlb"), "\(target): only swiotlb=force bounces")
+        }
+    }
+
+    @Test("a mask check with no RAM above the mask is vacuous; one with RAM above it counts")
+    func maskVacuity() throws {
+        for target in ["x86_64-direct", "arm64-iommu"] {
+            let collected = try VerdictFixture.collected(target)
+            let all = collected.document.allTests
+            let empty = Set(all.filter { $0.name.hasPrefix("coherent_mask_") && $0.observed["ram_above_mask"] == "0" }
+                .compactMap { $0.parameters["mask_bits"] })
+            let full = Set(all.filter { $0.name.hasPrefix("coherent_mask_") && (UInt64($0.observed["ram_above_mask"] ?? "0") ?? 0) > 0 }
+                .compactMap { $0.parameters["mask_bits"] })
+            #expect(!empty.isEmpty && !full.isEmpty, "\(target) has masks of both kinds")
+            let vacuous = Set(collected.verdicts.vacuous.filter { $0.claim.contains("coherent mask") }.flatMap(\.tests))
+            for test in all where test.suite == "dma_masks" && test.status == .pass && test.observed["in_mask"] != nil
+                && test.name.hasPrefix("mask") {
+                let bits = test.parameters["mask_bits"] ?? ""
+                #expect(vacuous.contains(test.id) == empty.contains(bits), "\(target) \(test.id)")
+            }
+        }
+    }
+
+    @Test("a streaming mapping under a narrow mask comes back inside it or is refused")
+    func streamingMask() throws {
+        for target in VerdictFixture.targets {
+            let all = try VerdictFixture.collected(target).document.allTests
+            for test in all where test.name.hasPrefix("stream_map") && test.observed["ok"] == "1" {
+                let bits = try #require(UInt64(test.parameters["mask_bits"] ?? ""))
+                let dma = try #require(VerdictFixture.hex(test.observed["dma"]))
+                let inside = bits >= 64 || dma + 4095 <= (UInt64(1) << bits) - 1
+                #expect((test.status == .pass) == inside, "\(target) \(test.id)")
+            }
         }
     }
 

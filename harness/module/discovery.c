@@ -8,6 +8,7 @@
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
+#include <linux/ioport.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -64,11 +65,46 @@ unsigned int dh_discovery_plan(const struct dh_ctx *ctx)
 	return 1;
 }
 
+struct dh_ram_walk {
+	u64 limit;
+	u64 above;
+	u64 top;
+};
+
+static int dh_ram_res(struct resource *res, void *arg)
+{
+	struct dh_ram_walk *w = arg;
+
+	if (res->end > w->top)
+		w->top = res->end;
+	if (res->end > w->limit)
+		w->above += res->end - max_t(u64, res->start, w->limit + 1) + 1;
+	return 0;
+}
+
+/*
+ * Bytes of System RAM above @limit, and the last RAM address (@top), from
+ * the resource tree: a mask check only means something where memory lay
+ * above the mask for the allocator to hand out.
+ */
+u64 dh_ram_above(u64 limit, u64 *top)
+{
+	struct dh_ram_walk w = { .limit = limit };
+
+	walk_iomem_res_desc(IORES_DESC_NONE,
+			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, -1,
+			    &w, dh_ram_res);
+	if (top)
+		*top = w.top;
+	return w.above;
+}
+
 void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s)
 {
 	struct device *dev = ctx->dev;
 	char ops[DH_OPS_NAME_MAX];
 	struct ktap_diag d;
+	u64 ram_top;
 
 	dh_ops_name(dev, ops, sizeof(ops));
 
@@ -100,6 +136,8 @@ void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s)
 	ktap_diag_u64(&d, "cma_alignment", CONFIG_CMA_ALIGNMENT);
 #endif
 	ktap_diag_u64(&d, "ram_pages", totalram_pages());
+	dh_ram_above(U64_MAX, &ram_top);
+	ktap_diag_hex(&d, "ram_top", ram_top);
 	ktap_diag_bool(&d, "warn_console", dh_watch_console());
 	ktap_diag_bool(&d, "tainted_warn", test_taint(TAINT_WARN));
 	/*

@@ -13,12 +13,20 @@
  * transfer that spills). Each transfer costs edu's fixed 100 ms, so there
  * are only two per test; both end by interrupt when edu's IRQ could be set
  * up ("completion" key).
+ *
+ * Then DMA_ATTR_SKIP_CPU_SYNC where it acts, on unmap: edu writes into a
+ * streaming DMA_FROM_DEVICE mapping of a kmalloc() buffer, which is then
+ * unmapped with and without the attribute. When the mapping is bounced
+ * (swiotlb=force, the swiotlb variant), unmap copies the bounce buffer back
+ * only without the attribute; with it the CPU's buffer stays as it was.
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/swiotlb.h>
 
 #include "dh_uapi.h"
 #include "harness.h"
@@ -34,9 +42,12 @@ static const struct dh_attr dh_edu_pairs[] = {
 	  "write_combine_alloc_single_pages" },
 };
 
+/* The streaming tests: unmap without, then with DMA_ATTR_SKIP_CPU_SYNC. */
+#define DH_EDU_STREAMING	2
+
 unsigned int dh_edu_plan(const struct dh_ctx *ctx)
 {
-	return dh_nattrs + ARRAY_SIZE(dh_edu_pairs);
+	return dh_nattrs + ARRAY_SIZE(dh_edu_pairs) + DH_EDU_STREAMING;
 }
 
 /* Position-dependent and seeded per test, so stale data never passes. */
@@ -157,6 +168,88 @@ void dh_edu_roundtrip(struct dh_ctx *ctx, struct ktap_suite *s,
 	ktap_result(s, test, !reason);
 }
 
+/*
+ * edu writes a pattern into a streaming mapping; after unmap the CPU either
+ * sees it (the bounce buffer was copied back, or there was none) or still
+ * sees the poison it wrote before mapping. Only a lost copy without the
+ * attribute breaks a promise (dma-api.rst, dma_unmap_single()).
+ */
+static void dh_edu_streaming(struct dh_ctx *ctx, struct ktap_suite *s,
+			     bool skip_sync, u32 seed)
+{
+	unsigned long attrs = skip_sync ? DMA_ATTR_SKIP_CPU_SYNC : 0;
+	const char *test = skip_sync ? "streaming_unmap_skip_cpu_sync" :
+				       "streaming_unmap";
+	struct device *dev = ctx->dev;
+	const char *reason = NULL;
+	u64 to_dev_ns = 0, to_ram_ns = 0;
+	dma_addr_t src_dma = 0, dma;
+	struct ktap_diag d;
+	phys_addr_t phys;
+	bool bounced;
+	u8 *src, *buf;
+	long bad;
+	int ret;
+
+	ktap_diag_start(&d, s, test);
+	ktap_diag_str(&d, "attrs", skip_sync ? "SKIP_CPU_SYNC" : "none");
+	ktap_diag_u64(&d, "size", PAGE_SIZE);
+	ktap_diag_str(&d, "gfp", "GFP_KERNEL");
+	ktap_diag_str(&d, "stream_api", "dma_map_single_attrs");
+	ktap_diag_str(&d, "direction", "DMA_FROM_DEVICE");
+	src = dma_alloc_coherent(dev, PAGE_SIZE, &src_dma, GFP_KERNEL);
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!src || !buf) {
+		ktap_diag_bool(&d, "ok", false);
+		reason = "setup_failed";
+		goto out_free;
+	}
+	/* The pattern goes into edu's buffer first, from a coherent buffer. */
+	dh_fill(src, EDU_XFER_LEN, seed);
+	ret = edu_dma_to_device(&ctx->edu, src_dma, 0, EDU_XFER_LEN,
+				&to_dev_ns);
+	if (ret) {
+		reason = edu_failure_reason(ret);
+		goto out_free;
+	}
+	memset(buf, DH_POISON, PAGE_SIZE);
+	dma = dma_map_single_attrs(dev, buf, PAGE_SIZE, DMA_FROM_DEVICE, attrs);
+	ktap_diag_bool(&d, "ok", !dma_mapping_error(dev, dma));
+	if (dma_mapping_error(dev, dma))
+		goto out_free;	/* a refused mapping is data */
+	ktap_diag_hex(&d, "dma", dma);
+	bounced = dh_dma_phys(dev, dma, &phys) && is_swiotlb_buffer(dev, phys);
+	ktap_diag_bool(&d, "bounced", bounced);
+	ret = edu_dma_to_ram(&ctx->edu, 0, dma, EDU_XFER_LEN, &to_ram_ns);
+	if (ret == -ETIMEDOUT) {
+		/* edu may still write: keep the mapping and the buffer. */
+		ktap_diag_bool(&d, "leaked", true);
+		buf = NULL;
+	} else {
+		dma_unmap_single_attrs(dev, dma, PAGE_SIZE, DMA_FROM_DEVICE,
+				       attrs);
+	}
+	if (ret) {
+		reason = edu_failure_reason(ret);
+		goto out_free;
+	}
+	bad = dh_verify(buf, PAGE_SIZE, 0, EDU_XFER_LEN, seed);
+	ktap_diag_bool(&d, "cpu_sees_device", bad < 0);
+	ktap_diag_bool(&d, "cpu_stale", !memchr_inv(buf, DH_POISON, PAGE_SIZE));
+	ktap_diag_str(&d, "completion", edu_completion_name(ctx->edu.last));
+	ktap_diag_u64(&d, "transfer_ns", to_dev_ns + to_ram_ns);
+	if (bad >= 0 && !skip_sync)
+		reason = "data_mismatch";
+out_free:
+	if (reason)
+		ktap_diag_str(&d, "reason", reason);
+	kfree(buf);
+	if (src)
+		dma_free_coherent(dev, PAGE_SIZE, src, src_dma);
+	ktap_diag_emit(&d);
+	ktap_result(s, test, !reason);
+}
+
 void dh_edu_run(struct dh_ctx *ctx, struct ktap_suite *s)
 {
 	unsigned int i;
@@ -165,4 +258,6 @@ void dh_edu_run(struct dh_ctx *ctx, struct ktap_suite *s)
 		dh_edu_roundtrip(ctx, s, &dh_attrs[i], i + 1);
 	for (i = 0; i < ARRAY_SIZE(dh_edu_pairs); i++)
 		dh_edu_roundtrip(ctx, s, &dh_edu_pairs[i], dh_nattrs + i + 1);
+	dh_edu_streaming(ctx, s, false, 0x5100);
+	dh_edu_streaming(ctx, s, true, 0x5200);
 }

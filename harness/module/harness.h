@@ -52,6 +52,7 @@ struct dh_suite {
 
 unsigned int dh_discovery_plan(const struct dh_ctx *ctx);
 void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s);
+u64 dh_ram_above(u64 limit, u64 *top);
 unsigned int dh_alloc_plan(const struct dh_ctx *ctx);
 void dh_alloc_run(struct dh_ctx *ctx, struct ktap_suite *s);
 unsigned int dh_edu_plan(const struct dh_ctx *ctx);
@@ -77,6 +78,7 @@ enum dh_kind {
 };
 
 enum dh_kind dh_addr_kind(const void *cpu);
+bool dh_dma_phys(struct device *dev, dma_addr_t dma, phys_addr_t *phys);
 const char *dh_kind_name(enum dh_kind kind);
 
 /*

@@ -27,7 +27,7 @@
  * translation without ops, the IOMMU's page table behind a DMA-API domain.
  * Other ops cannot be looked through: false.
  */
-static bool dh_dma_phys(struct device *dev, dma_addr_t dma, phys_addr_t *phys)
+bool dh_dma_phys(struct device *dev, dma_addr_t dma, phys_addr_t *phys)
 {
 	struct iommu_domain *dom;
 

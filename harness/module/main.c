@@ -42,7 +42,7 @@ MODULE_PARM_DESC(edu_dma_bits,
 static char *variant = "direct";
 module_param(variant, charp, 0444);
 MODULE_PARM_DESC(variant,
-		 "DMA path the guest was booted for: direct, iommu or noncoherent (default direct)");
+		 "DMA path the guest was booted for: direct, iommu, noncoherent or swiotlb (default direct)");
 
 /*
  * Fault injection, for the harness's own tests only (fault.h): "KIND@WHERE"

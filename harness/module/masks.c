@@ -6,13 +6,19 @@
  * dma_alloc_coherent() will be addressable"), also when the streaming mask
  * is wider than the coherent one. A refused mask is data; the allocations
  * that would have used it are skipped, since the old mask still applies.
- * The device's masks are restored at the end.
+ * Per mask also the streaming side: a page-sized kmalloc() buffer mapped
+ * with dma_map_single() under that streaming mask must come back inside it
+ * (bounced if need be) or be refused. Each mask says how much RAM lay above
+ * it (ram_above_mask): where none did, "in mask" holds whatever the mask
+ * logic does. The device's masks are restored at the end.
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/swiotlb.h>
 
 #include "harness.h"
 
@@ -26,8 +32,12 @@ static const size_t dh_mask_sizes[DH_MASK_NSIZES] = { SZ_4K, SZ_64K, SZ_1M };
 
 unsigned int dh_masks_plan(const struct dh_ctx *ctx)
 {
-	/* Per mask: the set, one allocation per size, one cookie. */
-	return (ARRAY_SIZE(dh_mask_bits) + 1) * (DH_MASK_NSIZES + 2) + 1;
+	/*
+	 * Per mask: the set, one allocation per size, one cookie; a streaming
+	 * map per mask of the loop.
+	 */
+	return (ARRAY_SIZE(dh_mask_bits) + 1) * (DH_MASK_NSIZES + 2) + 1 +
+	       ARRAY_SIZE(dh_mask_bits);
 }
 
 static void dh_mask_alloc(struct dh_ctx *ctx, struct ktap_suite *s,
@@ -91,6 +101,59 @@ static void dh_mask_set(struct ktap_diag *d, const char *key, int rc)
 	}
 }
 
+/*
+ * dma_map_single() of a fresh page under a @bits streaming mask: the handle
+ * must lie within the mask or the mapping be refused (dma-api.rst,
+ * dma_set_mask()). The streaming mask is put back to @orig afterwards.
+ */
+static void dh_stream_map(struct dh_ctx *ctx, struct ktap_suite *s,
+			  unsigned int bits, u64 orig)
+{
+	struct device *dev = ctx->dev;
+	u64 mask = DMA_BIT_MASK(bits);
+	struct ktap_diag d;
+	phys_addr_t phys;
+	char test[32];
+	dma_addr_t dma;
+	void *buf;
+	int rc;
+
+	snprintf(test, sizeof(test), "stream_map%u", bits);
+	ktap_diag_start(&d, s, test);
+	ktap_diag_u64(&d, "mask_bits", bits);
+	ktap_diag_u64(&d, "size", PAGE_SIZE);
+	ktap_diag_str(&d, "direction", "DMA_TO_DEVICE");
+	rc = dma_set_mask(dev, mask);
+	dh_mask_set(&d, "streaming_set", rc);
+	buf = rc ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (buf) {
+		phys = virt_to_phys(buf);
+		ktap_diag_hex(&d, "phys", phys);
+		ktap_diag_bool(&d, "buffer_above_mask",
+			       phys + PAGE_SIZE - 1 > mask);
+		dma = dma_map_single(dev, buf, PAGE_SIZE, DMA_TO_DEVICE);
+		ktap_diag_bool(&d, "ok", !dma_mapping_error(dev, dma));
+		/* A refused mapping is allowed, and swiotlb warns about it. */
+		if (dma_mapping_error(dev, dma)) {
+			ktap_diag_expect_warn(&d);
+		} else {
+			ktap_diag_hex(&d, "dma", dma);
+			ktap_diag_bool(&d, "bounced",
+				       dh_dma_phys(dev, dma, &phys) &&
+				       is_swiotlb_buffer(dev, phys));
+			ktap_diag_bool(&d, "in_mask",
+				       dma + PAGE_SIZE - 1 <= mask);
+			if (dma + PAGE_SIZE - 1 > mask)
+				ktap_diag_reason(&d, "outside_streaming_mask");
+			dma_unmap_single(dev, dma, PAGE_SIZE, DMA_TO_DEVICE);
+		}
+		kfree(buf);
+	}
+	dma_set_mask(dev, orig);
+	ktap_diag_emit(&d);
+	ktap_result(s, test, !d.reason[0]);
+}
+
 void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s)
 {
 	struct device *dev = ctx->dev;
@@ -113,11 +176,14 @@ void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s)
 		ktap_diag_hex(&d, "coherent_mask", dev->coherent_dma_mask);
 		ktap_diag_hex(&d, "required_mask",
 			      dma_get_required_mask(dev));
+		ktap_diag_u64(&d, "ram_above_mask",
+			      dh_ram_above(DMA_BIT_MASK(bits), NULL));
 		ktap_diag_emit(&d);
 		ktap_result(s, test, true);
 
 		snprintf(prefix, sizeof(prefix), "mask%u", bits);
 		dh_mask_allocs(ctx, s, prefix, bits, !rc);
+		dh_stream_map(ctx, s, bits, orig_dma);
 	}
 
 	/* A streaming mask wider than the coherent one. */

@@ -27,7 +27,7 @@ public struct Target: Sendable {
 
 /// The plan stage: expands `--arch` and `--variant` into targets, refusing what cannot be run.
 public enum TargetPlanner {
-    public static let knownVariants = ["direct", "iommu", "noncoherent"]
+    public static let knownVariants = ["direct", "iommu", "noncoherent", "swiotlb"]
 
     public static func plan(
         arches: [String], variants: [String], kernel: KernelChoice, catalog: ArchCatalog, eduDMABits: Int = 32

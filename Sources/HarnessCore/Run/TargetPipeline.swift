@@ -166,11 +166,17 @@ struct TargetPipeline {
     }
 
     /// A variant whose defining property the guest's kernel does not have: `noncoherent` on a
-    /// device the kernel treats as coherent (dma_discovery `coherent=1`) tests nothing non-coherent.
+    /// device the kernel treats as coherent (dma_discovery `coherent=1`) tests nothing non-coherent,
+    /// and `swiotlb` without an active bounce buffer (`swiotlb=0`) bounces nothing.
     static func variantMismatch(_ target: Target, tests: [TestResult]) -> String? {
         let path = DiscoveredPath(tests: tests)
-        guard target.variant == "noncoherent", path.coherent == true else { return nil }
-        return "the kernel treats the noncoherent variant's device as DMA-coherent (dma_discovery coherent=1), so no non-coherent path was exercised; results kept for reference"
+        if target.variant == "noncoherent", path.coherent == true {
+            return "the kernel treats the noncoherent variant's device as DMA-coherent (dma_discovery coherent=1), so no non-coherent path was exercised; results kept for reference"
+        }
+        if target.variant == "swiotlb", path.observed["swiotlb"] == "0" {
+            return "swiotlb=force left the device without a bounce buffer (dma_discovery swiotlb=0), so no bounced mapping was exercised; results kept for reference"
+        }
+        return nil
     }
 
     private func checkCancelled() throws {

@@ -31,6 +31,10 @@ enum Promises {
         document: "Documentation/core-api/dma-api.rst", section: "Part Ic - DMA addressing limitations",
         text: "dma_set_mask_and_coherent(): Checks to see if the mask is possible and updates the device streaming and coherent DMA mask parameters if it is.",
         deFacto: false)
+    static let requiredMask = PromiseCitation(
+        document: "Documentation/core-api/dma-api.rst", section: "Part Ic - DMA addressing limitations",
+        text: "dma_get_required_mask(): This API returns the mask that the platform requires to operate efficiently. Usually this means the returned mask is the minimum required to cover all of memory.",
+        deFacto: false)
     static let consistent = PromiseCitation(
         document: "Documentation/core-api/dma-api.rst", section: "Part Ia - Using large DMA-coherent buffers",
         text: "Consistent memory is memory for which a write by either the device or the processor can immediately be read by the processor or device without having to worry about caching effects.",
@@ -73,7 +77,8 @@ enum RootCauseRules {
         switch check {
         case "misaligned", "misaligned_cpu": return Promises.alignment
         case "crosses_64k": return Promises.boundary
-        case "outside_mask", "mask_unsatisfiable": return Promises.mask
+        case "outside_mask", "mask_unsatisfiable", "outside_streaming_mask": return Promises.mask
+        case "required_mask_below_ram": return Promises.requiredMask
         case "not_zeroed", "not_zeroed_realloc", "user_not_zeroed": return Promises.zeroing
         case "views_disagree": return Promises.views
         case "not_contiguous": return Promises.forceContiguous
@@ -223,7 +228,10 @@ enum RootCauseRules {
     /// What user space read first from a fresh mapping (dma_mmap `user_zeroed=0`): memory
     /// dma_alloc_attrs() handed out without zeroing. A host-side check over the helper's measurement.
     static func userVisibleNotZeroed(in tests: [TestResult], path: DiscoveredPath) -> [ExplainedFailure] {
-        tests.filter { $0.suite == "dma_mmap" && $0.observed["user_zeroed"] == "0" && $0.status != .notRun }.map { test in
+        // Only dma_alloc_attrs() zeroes (de-facto); dma_alloc_pages() and dma_alloc_noncontiguous() never said so.
+        tests.filter {
+            $0.suite == "dma_mmap" && $0.observed["user_zeroed"] == "0" && $0.status != .notRun && $0.observed["api"] == "dma_alloc_attrs"
+        }.map { test in
             let cookie = test.attributes.contains("NO_KERNEL_MAPPING") && path.ops == "direct"
             let cause = cookie
                 ? RootCause(id: "no_kernel_mapping_not_zeroed", title: "NO_KERNEL_MAPPING buffers from dma-direct are not zeroed",
@@ -235,6 +243,21 @@ enum RootCauseRules {
             return ExplainedFailure(rootCause: cause, check: "user_not_zeroed", test: test,
                                     detail: "the first read of a fresh \(byteText(test.requestedSize ?? 0)) mapping through mmap found non-zero bytes (user_zeroed=0)")
         }
+    }
+
+    /// dma_get_required_mask() below the last RAM address (dma_discovery `ram_top`) on dma-direct,
+    /// where the handle is the physical address: a driver that sized its descriptors by it could
+    /// not reach all of memory. Behind an IOMMU the handle is an IOVA and RAM says nothing.
+    static func requiredMaskBelowRAM(in tests: [TestResult], path: DiscoveredPath) -> [ExplainedFailure] {
+        guard path.ops == "direct", let discovery = tests.first(where: { $0.suite == "dma_discovery" }),
+              let required = discovery.address("required_mask"), let top = discovery.address("ram_top"), required < top
+        else { return [] }
+        let cause = RootCause(id: "required_mask_below_ram", title: "dma_get_required_mask() does not cover all of RAM",
+                              tier: .deviceVisible, promise: Promises.requiredMask,
+                              cause: KernelCause(file: "kernel/dma/direct.c", function: "dma_direct_get_required_mask",
+                                                 mechanism: "derives the mask from the highest page frame it knows of, which is below the top of System RAM here"))
+        return [ExplainedFailure(rootCause: cause, check: "required_mask_below_ram", test: discovery,
+                                 detail: String(format: "required_mask=0x%llx but System RAM reaches 0x%llx", required, top))]
     }
 
     static func isNonBlocking(_ gfp: String) -> Bool {

@@ -32,6 +32,18 @@ enum Vacuity {
                     $0.observed["completion"] != nil && $0.observed["roundtrip"] != nil
                 })
         }
+        // A mask check with no RAM above the mask holds whatever the kernel's mask logic does.
+        let emptyAbove = Set(tests.filter { $0.suite == "dma_masks" && $0.observed["ram_above_mask"] == "0" }
+            .compactMap { $0.parameters["mask_bits"] })
+        add(.vacuousByConstruction, "allocations inside a coherent mask with no RAM above it",
+            "no System RAM lay above the mask (ram_above_mask=0): every page the allocator could hand out is inside it",
+            whole: false, tests.filter {
+                $0.suite == "dma_masks" && $0.observed["in_mask"] != nil && $0.parameters["mask_bits"].map(emptyAbove.contains) == true
+                    && $0.observed["stream_api"] == nil && !$0.name.hasPrefix("stream_map")
+            })
+        add(.vacuousByConstruction, "a streaming mapping inside its mask when the buffer already was",
+            "the buffer lay inside the streaming mask before it was mapped (buffer_above_mask=0): nothing had to be bounced or refused",
+            whole: true, tests.filter { $0.name.hasPrefix("stream_map") && $0.observed["buffer_above_mask"] == "0" })
         if path.ops == "direct" {
             add(.vacuousByConstruction, "views_agree on a linear dma-direct address",
                 "dma-direct derives the handle with phys_to_dma() and the check translates it back with dma_to_phys(): the two views agree by construction",

@@ -66,6 +66,7 @@ public enum VerdictClassifier {
         }
         explained += RootCauseRules.unsatisfiableMasks(in: tests, path: path)
         explained += RootCauseRules.userVisibleNotZeroed(in: tests, path: path)
+        explained += RootCauseRules.requiredMaskBelowRAM(in: tests, path: path)
         // A test that printed no address (dma_bench) takes the cause measured for the same request.
         for index in explained.indices where explained[index].rootCause.id.hasPrefix("unexplained_") {
             let failure = explained[index]
@@ -271,10 +272,7 @@ private struct Judge {
             return EffectJudgement(class: .unmeasured, measurement: "ordering of device writes",
                                    basis: "relaxed ordering is a property of the bus transaction (PCIe Relaxed Ordering); QEMU's edu device and TCG never reorder, so nothing in this run can observe it",
                                    evidence: [])
-        case "SKIP_CPU_SYNC":
-            return EffectJudgement(class: .unmeasured, measurement: "data after dma_unmap/dma_sync through a bounce buffer",
-                                   basis: "the attribute acts only on dma_unmap_*_attrs and dma_sync_*, never at allocation; this run has no bounced streaming mapping to observe it on",
-                                   evidence: [])
+        case "SKIP_CPU_SYNC": return skipCPUSyncEffect(own)
         case "PRIVILEGED":
             if path.ops == "direct" {
                 return EffectJudgement(class: .notApplicable, measurement: "the DMA path (dma_discovery ops=direct)",
@@ -338,6 +336,35 @@ private struct Judge {
                                    ? "the baseline is already one segment per page at every request compared (\(pairs.count))"
                                    : "the same segments as the baseline at every request compared (\(pairs.count))",
                                evidence: pairs.map(\.0.id))
+    }
+
+    /// SKIP_CPU_SYNC acts on unmap: with a bounced mapping, unmap copies the bounce buffer back
+    /// only without it (dma_edu `streaming_unmap`, the swiotlb variant bounces every mapping).
+    func skipCPUSyncEffect(_ own: [TestResult]) -> EffectJudgement {
+        let measurement = "what the CPU reads after dma_unmap_single_attrs() of a streaming mapping edu wrote, against the baseline's unmap"
+        let pairs = peers(own) { $0.observed["cpu_sees_device"] != nil && $0.observed["bounced"] != nil }
+        guard !pairs.isEmpty else {
+            return EffectJudgement(class: .unmeasured, measurement: measurement,
+                                   basis: "the attribute acts only on dma_unmap_*_attrs and dma_sync_*, never at allocation, and no streaming unmap was measured both with and without it",
+                                   evidence: [])
+        }
+        let bounced = pairs.filter { $0.0.observed["bounced"] == "1" && $0.1.observed["bounced"] == "1" }
+        guard !bounced.isEmpty else {
+            return EffectJudgement(class: .indistinguishable, measurement: measurement,
+                                   basis: "the streaming mapping was not bounced (bounced=0): the device wrote the CPU's own buffer, so unmap had nothing to copy back either way (the swiotlb variant bounces)",
+                                   evidence: pairs.map(\.0.id))
+        }
+        let skipped = bounced.filter {
+            $0.0.observed["cpu_sees_device"] == "0" && $0.0.observed["cpu_stale"] == "1" && $0.1.observed["cpu_sees_device"] == "1"
+        }
+        if let (test, base) = skipped.first {
+            return EffectJudgement(class: .honored, measurement: measurement,
+                                   basis: "through a bounce buffer, \(base.id) saw edu's data after unmap and \(test.id) kept its stale contents: the copy back was skipped",
+                                   evidence: skipped.map(\.0.id))
+        }
+        return EffectJudgement(class: .ignored, measurement: measurement,
+                               basis: "through a bounce buffer the CPU saw edu's data after unmap with the attribute too (\(bounced[0].0.id))",
+                               evidence: bounced.map(\.0.id))
     }
 
     func noKernelMappingEffect(_ own: [TestResult]) -> EffectJudgement {
