@@ -125,6 +125,10 @@ struct VerdictTests {
         #expect(verdict.effect.class == .ignored)
         #expect(verdict.verdict != .violated)
         #expect(iommu.verdicts.excusedFailures[impossible.id] != nil, "a hint's outcome does not fail the target by itself")
+        // The realistic case runs first in dma_alloc, so its WARN_ON_ONCE is fresh: it warned, and counts.
+        let pair = try #require(iommu.document.allTests.first { $0.id == "dma_alloc.force_contiguous_and_no_warn_16777216" })
+        let pairWarned = (Int(pair.observed["warnings"] ?? "0") ?? 0) > 0
+        #expect(pairWarned == verdict.effect.evidence.contains(pair.id))
     }
 
     @Test("FORCE_CONTIGUOUS is kept and indistinguishable where the baseline is contiguous, honored where it is scattered")

@@ -86,7 +86,12 @@ struct BootTests {
                 #expect(edu.status == .skip)
             } else {
                 for test in edu.tests where test.status != .skip {
-                    #expect(test.observed["roundtrip"] == "1", "\(test.id) on \(target.id)")
+                    // A round trip through a coherent buffer, or edu's data seen after a streaming unmap.
+                    if test.name.hasPrefix("streaming_unmap") {
+                        #expect(test.name.hasSuffix("skip_cpu_sync") || test.observed["cpu_sees_device"] == "1", "\(test.id) on \(target.id)")
+                    } else {
+                        #expect(test.observed["roundtrip"] == "1", "\(test.id) on \(target.id)")
+                    }
                     #expect(Int(test.observed["transfer_ns"] ?? "") ?? 0 > 0)
                 }
             }

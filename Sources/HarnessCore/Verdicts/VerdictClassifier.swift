@@ -213,7 +213,9 @@ private struct Judge {
         }
         var parts = [verdict == .conforming ? effect.class.rawValue : verdict.rawValue]
         if verdict != .conforming, effect.class != .unmeasured { parts[0] += " (\(effect.class.rawValue))" }
-        if !added.isEmpty { parts.append("\(added.count) added") }
+        if !added.isEmpty {
+            parts.append("\(added.count) added" + (added.allSatisfy { !$0.tier.failsTarget } ? " (de-facto)" : ""))
+        }
         if contract.state == .broken { parts.append("own contract broken") }
         if !inherited.isEmpty { parts.append("\(inherited.count) inherited") }
         return AttributeVerdict(attribute: attribute, verdict: verdict, cell: parts.joined(separator: " · "),
