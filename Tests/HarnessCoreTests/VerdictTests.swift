@@ -237,6 +237,20 @@ struct VerdictTests {
         }
     }
 
+    @Test("under pressure (buffers held until the RAM below the mask is used up) every buffer must stay inside the mask")
+    func maskPressure() throws {
+        for target in ["arm-noncoherent", "x86_64-direct", "x86_64-iommu"] {
+            let collected = try VerdictFixture.collected(target)
+            let pressured = collected.document.allTests.filter { $0.name.hasPrefix("pressure") && $0.status != .skip }
+            let outside = Set(pressured.filter { (Int($0.observed["outside"] ?? "0") ?? 0) > 0 }.map(\.id))
+            let finding = collected.verdicts.findings.first { $0.id == "mask_accepted_allocations_outside" }
+            #expect(outside.isSubset(of: Set(finding?.tests ?? [])), "\(target)")
+            #expect(outside.isEmpty == !target.hasPrefix("arm"), "\(target): only arm's CMA allocator ignores the mask")
+            for test in pressured { #expect((test.status == .fail) == outside.contains(test.id), "\(test.id)") }
+            if target.hasSuffix("iommu") { #expect(pressured.isEmpty, "behind an IOMMU the handle is an IOVA: skipped") }
+        }
+    }
+
     @Test("the classifier is a pure function: the same tests give the same verdicts")
     func deterministic() throws {
         let tests = try VerdictFixture.collected("arm64-iommu").document.allTests

@@ -10,9 +10,13 @@
  * with dma_map_single() under that streaming mask must come back inside it
  * (bounced if need be) or be refused. Each mask says how much RAM lay above
  * it (ram_above_mask): where none did, "in mask" holds whatever the mask
- * logic does. The device's masks are restored at the end.
+ * logic does. Where RAM lay above an accepted mask, pressure<bits> holds
+ * 1 MiB buffers until the RAM below the mask is used up (or a cap), so the
+ * allocator has to reach for what lies above: every buffer must still be
+ * inside. The device's masks are restored at the end.
  */
 #include <linux/device.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -25,6 +29,9 @@
 static const unsigned int dh_mask_bits[] = { 64, 32, 31, 30, 28, 24 };
 
 #define DH_MASK_NSIZES	3
+/* Pressure: 1 MiB buffers, at most half the guest's RAM and 1024 of them. */
+#define DH_PRESSURE_SIZE	SZ_1M
+#define DH_PRESSURE_MAX		1024
 #define DH_STREAM_BITS	64
 #define DH_COHERENT_BITS	28
 
@@ -37,7 +44,7 @@ unsigned int dh_masks_plan(const struct dh_ctx *ctx)
 	 * map per mask of the loop.
 	 */
 	return (ARRAY_SIZE(dh_mask_bits) + 1) * (DH_MASK_NSIZES + 2) + 1 +
-	       ARRAY_SIZE(dh_mask_bits);
+	       2 * ARRAY_SIZE(dh_mask_bits);
 }
 
 static void dh_mask_alloc(struct dh_ctx *ctx, struct ktap_suite *s,
@@ -154,6 +161,83 @@ static void dh_stream_map(struct dh_ctx *ctx, struct ktap_suite *s,
 	ktap_result(s, test, !d.reason[0]);
 }
 
+struct dh_pressure_buf {
+	void *cpu;
+	dma_addr_t dma;
+};
+
+/*
+ * Buffers held at once under the @bits coherent mask until an allocation
+ * fails, the RAM below the mask plus 16 MiB is allocated, or the cap: the
+ * mask checked under pressure, where the low pages are gone and only the
+ * mask logic keeps the allocator inside.
+ */
+static void dh_mask_pressure(struct dh_ctx *ctx, struct ktap_suite *s,
+			     unsigned int bits, bool mask_ok)
+{
+	u64 mask = DMA_BIT_MASK(bits), above, budget, cap;
+	struct device *dev = ctx->dev;
+	struct dh_pressure_buf *bufs;
+	unsigned int n = 0, outside = 0, i;
+	dma_addr_t first_outside = 0;
+	struct ktap_diag d;
+	char test[32];
+
+	snprintf(test, sizeof(test), "pressure%u", bits);
+	ktap_diag_start(&d, s, test);
+	ktap_diag_u64(&d, "mask_bits", bits);
+	ktap_diag_str(&d, "attrs", "none");
+	ktap_diag_u64(&d, "size", DH_PRESSURE_SIZE);
+	ktap_diag_str(&d, "gfp", "GFP_KERNEL");
+	above = dh_ram_above(mask, NULL);
+	ktap_diag_u64(&d, "ram_above_mask", above);
+	/*
+	 * Behind ops (an IOMMU) the handle is an IOVA: where RAM lies says
+	 * nothing about the mask, and holding half the RAM there would only
+	 * leave caches behind for the later suites to measure.
+	 */
+	if (!mask_ok || !above || get_dma_ops(dev)) {
+		ktap_diag_emit(&d);
+		ktap_skip(s, test, !mask_ok ? "mask_refused" :
+			  !above ? "no_ram_above_mask" : "not_dma_direct");
+		return;
+	}
+	/* System RAM below the mask: all of it (above address 0) less that above. */
+	budget = dh_ram_above(0, NULL) - above;
+	cap = min_t(u64, DH_PRESSURE_MAX,
+		    ((u64)totalram_pages() << PAGE_SHIFT) / 2 / DH_PRESSURE_SIZE);
+	ktap_diag_u64(&d, "ram_below_mask", budget);
+	bufs = kcalloc(cap, sizeof(*bufs), GFP_KERNEL);
+	if (!bufs) {
+		ktap_diag_str(&d, "reason", "setup_failed");
+		goto out;
+	}
+	for (n = 0; n < cap && (u64)n * DH_PRESSURE_SIZE < budget + SZ_16M; n++) {
+		bufs[n].cpu = dma_alloc_attrs(dev, DH_PRESSURE_SIZE, &bufs[n].dma,
+					      GFP_KERNEL | __GFP_NOWARN, 0);
+		if (!bufs[n].cpu)
+			break;
+		if (bufs[n].dma + DH_PRESSURE_SIZE - 1 > mask && !outside++)
+			first_outside = bufs[n].dma;
+	}
+	ktap_diag_u64(&d, "held", n);
+	ktap_diag_u64(&d, "held_bytes", (u64)n * DH_PRESSURE_SIZE);
+	ktap_diag_bool(&d, "exhausted", n < cap &&
+		       (u64)n * DH_PRESSURE_SIZE < budget + SZ_16M);
+	ktap_diag_u64(&d, "outside", outside);
+	if (outside) {
+		ktap_diag_hex(&d, "first_outside_dma", first_outside);
+		ktap_diag_reason(&d, "outside_mask");
+	}
+	for (i = 0; i < n; i++)
+		dma_free_attrs(dev, DH_PRESSURE_SIZE, bufs[i].cpu, bufs[i].dma,
+			       0);
+	kfree(bufs);
+out:
+	ktap_diag_emit(&d);
+	ktap_result(s, test, !d.reason[0]);
+}
+
 void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s)
 {
 	struct device *dev = ctx->dev;
@@ -183,6 +267,7 @@ void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s)
 
 		snprintf(prefix, sizeof(prefix), "mask%u", bits);
 		dh_mask_allocs(ctx, s, prefix, bits, !rc);
+		dh_mask_pressure(ctx, s, bits, !rc);
 		dh_stream_map(ctx, s, bits, orig_dma);
 	}
 

@@ -165,7 +165,10 @@ enum RootCauseRules {
 
     /// A coherent mask the kernel accepted, and an allocation outside it.
     private static func maskAllocationsOutside(_ test: TestResult, _ path: DiscoveredPath) -> ExplainedFailure? {
-        guard let mask = test.address("coherent_mask"), let dma = test.address("dma") else { return nil }
+        // An allocation's own keys, or a pressure test's first buffer outside (dma_masks pressureN).
+        let bits = test.parameters["mask_bits"].flatMap { UInt64($0) }
+        guard let mask = test.address("coherent_mask") ?? bits.map({ $0 >= 64 ? UInt64.max : (UInt64(1) << $0) - 1 }),
+              let dma = test.address("dma") ?? test.address("first_outside_dma") else { return nil }
         let onArm = path.machine?.hasPrefix("armv") == true && path.coherent == false
         let cause = RootCause(
             id: "mask_accepted_allocations_outside", title: "an accepted coherent mask, and allocations outside it",
@@ -176,7 +179,8 @@ enum RootCauseRules {
                 : KernelCause(file: "kernel/dma/direct.c", function: "dma_direct_alloc",
                               mechanism: "the allocation path taken did not check the result against the coherent mask"))
         let size = test.requestedSize ?? 0
-        let detail = "dma=\(test.observed["dma"]!)..\(String(format: "0x%llx", dma &+ size &- 1)) is outside coherent_mask=\(String(format: "0x%llx", mask))"
+        let held = test.observed["outside"].map { " (\($0) of \(test.observed["held"] ?? "?") buffers held at once under pressure)" } ?? ""
+        let detail = "dma=\(String(format: "0x%llx", dma))..\(String(format: "0x%llx", dma &+ size &- 1)) is outside coherent_mask=\(String(format: "0x%llx", mask))\(held)"
         return ExplainedFailure(rootCause: cause, check: "outside_mask", test: test, detail: detail)
     }
 
