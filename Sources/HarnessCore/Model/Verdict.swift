@@ -4,6 +4,16 @@ import Foundation
 // did (`effect`), whether its own promises held (`ownContract`), what broke only with it (`added`) and
 // which baseline findings it shares (`inherited`); per target, the findings keyed by root cause.
 
+/// The attributes of Linux 6.1's include/linux/dma-mapping.h, and the baseline.
+public enum ConformanceAttributes {
+    public static let all = [
+        "WEAK_ORDERING", "WRITE_COMBINE", "NO_KERNEL_MAPPING", "SKIP_CPU_SYNC",
+        "FORCE_CONTIGUOUS", "ALLOC_SINGLE_PAGES", "NO_WARN", "PRIVILEGED",
+    ]
+    /// The report's columns: the baseline first.
+    public static let columns = ["none"] + all
+}
+
 /// What an attribute did, measured against the no-attribute baseline at the same request.
 public enum AttributeEffect: String, Codable, Sendable, CaseIterable {
     /// The attribute's documented effect was measured.

@@ -70,16 +70,6 @@ enum RequestKey {
         ConformanceAttributes.all.flatMap { $0.lowercased().split(separator: "_").map(String.init) } + ["none", "and"])
 }
 
-/// The attributes of Linux 6.1's include/linux/dma-mapping.h, and the baseline.
-public enum ConformanceAttributes {
-    public static let all = [
-        "WEAK_ORDERING", "WRITE_COMBINE", "NO_KERNEL_MAPPING", "SKIP_CPU_SYNC",
-        "FORCE_CONTIGUOUS", "ALLOC_SINGLE_PAGES", "NO_WARN", "PRIVILEGED",
-    ]
-    /// The report's columns: the baseline first.
-    public static let columns = ["none"] + all
-}
-
 /// The alignment a power-of-two boundary gives an address: the largest 2^k dividing it.
 func alignment(of address: UInt64) -> UInt64 {
     address == 0 ? UInt64(1) << 63 : UInt64(1) << UInt64(address.trailingZeroBitCount)

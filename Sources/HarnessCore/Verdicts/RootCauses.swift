@@ -152,8 +152,8 @@ enum RootCauseRules {
         let cause = RootCause(
             id: "vmap_cpu_alignment", title: "remapped CPU addresses are only page-aligned while the DMA handle stays aligned",
             tier: .cpuLetter, promise: Promises.alignment,
-            cause: KernelCause(file: "kernel/dma/remap.c", function: "dma_common_pages_remap / dma_common_contiguous_remap",
-                               mechanism: "vmap(..., VM_DMA_COHERENT, prot) places the area where free vmalloc space is, aligned to PAGE_SIZE only (mm/vmalloc.c get_vm_area_caller())"))
+            cause: KernelCause(file: "kernel/dma/remap.c", function: "dma_common_pages_remap",
+                               mechanism: "it and dma_common_contiguous_remap() call vmap(..., VM_DMA_COHERENT, prot), which places the area where free vmalloc space is, aligned to PAGE_SIZE only (mm/vmalloc.c get_vm_area_caller())"))
         let detail: String
         if let misaligned = test.observed["cpu_misaligned"], let sample = test.observed["sample"] {
             detail = "\(misaligned) of \(sample) remapped CPU addresses held at once were not aligned to their order"
