@@ -108,13 +108,53 @@ static void dh_mask_set(struct ktap_diag *d, const char *key, int rc)
 	}
 }
 
+/* A coherent page edu writes back into, allocated under the device's own masks. */
+struct dh_readback {
+	u8 *cpu;
+	dma_addr_t dma;
+};
+
+/*
+ * With edu: the device reads the mapped buffer and writes what it read into
+ * @rb, so a bounced mapping is checked to carry the data, not just to sit
+ * inside the mask.
+ */
+static void dh_stream_through_edu(struct dh_ctx *ctx, struct ktap_diag *d,
+				  dma_addr_t dma, struct dh_readback *rb,
+				  u32 seed)
+{
+	u64 ns = 0;
+	long bad;
+	int ret;
+
+	/* Beyond what edu reaches: nothing the device could show. */
+	if (dma + EDU_XFER_LEN - 1 > ctx->edu.dma_mask ||
+	    rb->dma + EDU_XFER_LEN - 1 > ctx->edu.dma_mask)
+		return;
+	memset(rb->cpu, DH_POISON, PAGE_SIZE);
+	ret = edu_dma_to_device(&ctx->edu, dma, 0, EDU_XFER_LEN, &ns);
+	if (!ret)
+		ret = edu_dma_to_ram(&ctx->edu, 0, rb->dma, EDU_XFER_LEN, &ns);
+	if (ret == -ETIMEDOUT)
+		rb->cpu = NULL;	/* edu may still write it: leak it */
+	if (ret) {
+		ktap_diag_str(d, "reason", edu_failure_reason(ret));
+		return;
+	}
+	bad = dh_verify(rb->cpu, PAGE_SIZE, 0, EDU_XFER_LEN, seed);
+	ktap_diag_bool(d, "device_read_ok", bad < 0);
+	if (bad >= 0)
+		ktap_diag_str(d, "reason", "data_mismatch");
+}
+
 /*
  * dma_map_single() of a fresh page under a @bits streaming mask: the handle
  * must lie within the mask or the mapping be refused (dma-api.rst,
- * dma_set_mask()). The streaming mask is put back to @orig afterwards.
+ * dma_set_mask()), and edu must read the page's data through it. The
+ * streaming mask is put back to @orig afterwards.
  */
 static void dh_stream_map(struct dh_ctx *ctx, struct ktap_suite *s,
-			  unsigned int bits, u64 orig)
+			  unsigned int bits, u64 orig, struct dh_readback *rb)
 {
 	struct device *dev = ctx->dev;
 	u64 mask = DMA_BIT_MASK(bits);
@@ -134,6 +174,7 @@ static void dh_stream_map(struct dh_ctx *ctx, struct ktap_suite *s,
 	dh_mask_set(&d, "streaming_set", rc);
 	buf = rc ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (buf) {
+		dh_fill(buf, EDU_XFER_LEN, bits);
 		phys = virt_to_phys(buf);
 		ktap_diag_hex(&d, "phys", phys);
 		ktap_diag_bool(&d, "buffer_above_mask",
@@ -152,6 +193,8 @@ static void dh_stream_map(struct dh_ctx *ctx, struct ktap_suite *s,
 				       dma + PAGE_SIZE - 1 <= mask);
 			if (dma + PAGE_SIZE - 1 > mask)
 				ktap_diag_reason(&d, "outside_streaming_mask");
+			else if (ctx->pdev && rb->cpu)
+				dh_stream_through_edu(ctx, &d, dma, rb, bits);
 			dma_unmap_single(dev, dma, PAGE_SIZE, DMA_TO_DEVICE);
 		}
 		kfree(buf);
@@ -244,9 +287,13 @@ void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s)
 	u64 orig_dma = dma_get_mask(dev);
 	u64 orig_coherent = dev->coherent_dma_mask;
 	char test[64], prefix[48];
+	struct dh_readback rb = { };
 	struct ktap_diag d;
 	int rc, rc2;
 	unsigned int i;
+
+	if (ctx->pdev)
+		rb.cpu = dma_alloc_coherent(dev, PAGE_SIZE, &rb.dma, GFP_KERNEL);
 
 	for (i = 0; i < ARRAY_SIZE(dh_mask_bits); i++) {
 		unsigned int bits = dh_mask_bits[i];
@@ -268,7 +315,7 @@ void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s)
 		snprintf(prefix, sizeof(prefix), "mask%u", bits);
 		dh_mask_allocs(ctx, s, prefix, bits, !rc);
 		dh_mask_pressure(ctx, s, bits, !rc);
-		dh_stream_map(ctx, s, bits, orig_dma);
+		dh_stream_map(ctx, s, bits, orig_dma, &rb);
 	}
 
 	/* A streaming mask wider than the coherent one. */
@@ -304,4 +351,6 @@ void dh_masks_run(struct dh_ctx *ctx, struct ktap_suite *s)
 		ktap_diag_reason(&d, "mask_not_restored");
 	ktap_diag_emit(&d);
 	ktap_result(s, "restore_masks", !d.reason[0]);
+	if (rb.cpu)
+		dma_free_coherent(dev, PAGE_SIZE, rb.cpu, rb.dma);
 }
