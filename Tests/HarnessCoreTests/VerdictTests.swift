@@ -256,6 +256,27 @@ struct VerdictTests {
         }
     }
 
+    @Test("WRITE_COMBINE's effect follows both views of the memory type the guest read, user mapping and kernel PTE")
+    func writeCombine() throws {
+        for target in ["x86_64-direct", "arm64-noncoherent"] {
+            let collected = try VerdictFixture.collected(target)
+            let all = collected.document.allTests
+            var differs = false, compared = 0
+            for key in ["vm_page_prot", "kernel_pte_cache"] {
+                for test in all where test.parameters["attrs"] == "WRITE_COMBINE" && test.observed[key] != nil {
+                    let twin = test.name.replacingOccurrences(of: "write_combine", with: "none")
+                    guard let base = all.first(where: { $0.suite == test.suite && $0.name == twin })?.observed[key] else { continue }
+                    compared += 1
+                    differs = differs || base != test.observed[key]
+                }
+            }
+            #expect(compared > 0, "\(target) measured the memory type")
+            if target.hasPrefix("x86_64") { #expect(all.contains { $0.observed["kernel_pte_cache"] != nil }, "x86 reads the kernel PTE") }
+            let effect = collected.verdicts.attributes.first { $0.attribute == "WRITE_COMBINE" }?.effect.class
+            #expect(effect == (differs ? .honored : .ignored), "\(target)")
+        }
+    }
+
     @Test("the classifier is a pure function: the same tests give the same verdicts")
     func deterministic() throws {
         let tests = try VerdictFixture.collected("arm64-iommu").document.allTests

@@ -159,6 +159,23 @@ static void dh_walk(struct device *dev, void *cpu, dma_addr_t dma,
 	}
 }
 
+/*
+ * The memory type of the kernel's own mapping of the buffer, where the arch
+ * lets a module read its page table: x86's lookup_address(), the PAT and
+ * cache bits of the PTE (what DMA_ATTR_WRITE_COMBINE would change).
+ */
+static void dh_kernel_pte_cache(struct ktap_diag *d, const void *cpu)
+{
+#ifdef CONFIG_X86
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)cpu, &level);
+
+	if (pte)
+		ktap_diag_hex(d, "kernel_pte_cache",
+			      pte_flags(*pte) & _PAGE_CACHE_MASK);
+#endif
+}
+
 enum dh_kind dh_inspect(struct device *dev, struct ktap_diag *d, void *cpu,
 			dma_addr_t dma, size_t size, unsigned long attrs)
 {
@@ -212,6 +229,8 @@ enum dh_kind dh_inspect(struct device *dev, struct ktap_diag *d, void *cpu,
 
 	if (dh_kind_mapped(kind)) {
 		const u8 *nz = memchr_inv(cpu, 0, size);
+
+		dh_kernel_pte_cache(d, cpu);
 
 		ktap_diag_bool(d, "zeroed", !nz);
 		if (nz) {

@@ -387,22 +387,28 @@ private struct Judge {
                                evidence: mapped.map(\.id))
     }
 
+    /// Two views of the memory type: the user mapping's `vm_page_prot` after dma_mmap_attrs(), and
+    /// where the arch lets a module read it (x86), the kernel mapping's PTE cache bits.
     func writeCombineEffect(_ own: [TestResult]) -> EffectJudgement {
-        let measurement = "memory type of the CPU mapping: vm_page_prot after dma_mmap_attrs(), against the baseline's"
-        let pairs = peers(own) { $0.observed["vm_page_prot"] != nil }
-        guard !pairs.isEmpty else {
+        let measurement = "memory type of the CPU mappings: vm_page_prot after dma_mmap_attrs(), and the kernel PTE's cache bits where readable (x86 lookup_address), against the baseline's"
+        var compared: [(key: String, test: TestResult, base: TestResult)] = []
+        for key in ["vm_page_prot", "kernel_pte_cache"] {
+            compared += peers(own) { $0.observed[key] != nil }.map { (key, $0.0, $0.1) }
+        }
+        guard !compared.isEmpty else {
             return EffectJudgement(class: .unmeasured, measurement: measurement,
-                                   basis: "no mmap reported vm_page_prot both with and without the attribute", evidence: [])
+                                   basis: "no mapping reported its memory type both with and without the attribute", evidence: [])
         }
-        let differing = pairs.filter { $0.0.observed["vm_page_prot"] != $0.1.observed["vm_page_prot"] }
-        if let (test, base) = differing.first {
+        let differing = compared.filter { $0.test.observed[$0.key] != $0.base.observed[$0.key] }
+        if let first = differing.first {
             return EffectJudgement(class: .honored, measurement: measurement,
-                                   basis: "vm_page_prot \(test.observed["vm_page_prot"]!) where the baseline's is \(base.observed["vm_page_prot"]!) (\(test.id))",
-                                   evidence: differing.map(\.0.id))
+                                   basis: "\(first.key) \(first.test.observed[first.key]!) where the baseline's is \(first.base.observed[first.key]!) (\(first.test.id))",
+                                   evidence: Array(Set(differing.map(\.test.id))).sorted())
         }
+        let keys = Set(compared.map(\.key)).sorted().joined(separator: " and ")
         return EffectJudgement(class: .ignored, measurement: measurement,
-                               basis: "vm_page_prot \(pairs[0].0.observed["vm_page_prot"]!), the same as the baseline's, at every mapping compared (\(pairs.count))",
-                               evidence: pairs.map(\.0.id))
+                               basis: "\(keys) the same as the baseline's at every mapping compared (\(compared.count))",
+                               evidence: Array(Set(compared.map(\.test.id))).sorted())
     }
 
     func noWarnEffect(_ own: [TestResult]) -> EffectJudgement {
