@@ -51,13 +51,4 @@ enum Vacuity {
         }
         return found
     }
-
-    /// The promises this host cannot test, in words, for the report's summary.
-    static func untestablePromises(_ vacuous: [VacuousCheck]) -> [String] {
-        var seen = Set<String>()
-        return vacuous.compactMap { check in
-            let line = "\(check.claim): \(check.label.rawValue) (\(check.tests.count) test(s))"
-            return seen.insert(check.claim).inserted ? line : nil
-        }
-    }
 }

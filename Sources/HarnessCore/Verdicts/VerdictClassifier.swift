@@ -41,8 +41,6 @@ public enum VerdictClassifier {
         var explained: [ExplainedFailure]
         /// test id -> check -> its explanation.
         var byTest: [String: [String: ExplainedFailure]]
-        /// test id -> hint checks it failed (a NO_WARN test that warned).
-        var hintOutcomes: [String: [String]]
         var excused: [String: String]
     }
 
@@ -92,7 +90,7 @@ public enum VerdictClassifier {
             if hints[test.id] != nil { why.append("NO_WARN is a hint: the allocation warned anyway") }
             excused[test.id] = Array(Set(why)).sorted().joined(separator: "; ")
         }
-        return Failures(explained: explained, byTest: byTest, hintOutcomes: hints, excused: excused)
+        return Failures(explained: explained, byTest: byTest, excused: excused)
     }
 
     /// The findings: failures grouped by root cause, the most severe first.
@@ -130,6 +128,8 @@ private struct Judge {
     let vacuousTests: Set<String>
     let baselineByKey: [String: [TestResult]]
     let bySetAndKey: [String: [TestResult]]
+    /// Root causes the no-attribute baseline shows somewhere.
+    let baselineFindingIDs: Set<String>
 
     init(tests: [TestResult], failures: VerdictClassifier.Failures, findings: [ContractFinding], path: DiscoveredPath,
          vacuousTests: Set<String>) {
@@ -140,11 +140,11 @@ private struct Judge {
         self.vacuousTests = vacuousTests
         baselineByKey = Dictionary(grouping: tests.filter { $0.attributeSet == "none" }, by: \.requestKey)
         bySetAndKey = Dictionary(grouping: tests.filter { $0.attributeSet != nil }, by: { "\($0.attributeSet!)#\($0.requestKey)" })
+        baselineFindingIDs = Set(findings.filter(\.inBaseline).map(\.id))
     }
 
     func baseline(of test: TestResult) -> [TestResult] { baselineByKey[test.requestKey] ?? [] }
 
-    var baselineFindingIDs: Set<String> { Set(findings.filter(\.inBaseline).map(\.id)) }
 
     func failure(_ test: TestResult, _ check: String) -> ExplainedFailure? { failures.byTest[test.id]?[check] }
 
