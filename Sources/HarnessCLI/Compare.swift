@@ -38,7 +38,7 @@ extension Harness {
         @Option(name: [.short, .long], help: "Write here instead of stdout.")
         var output: String?
 
-        @Option(name: .long, help: "Compare only targets matching this glob (repeatable), e.g. 'arm64-*'.")
+        @Option(name: .long, help: "Compare only targets matching this glob (repeatable), e.g. '*-iommu'.")
         var target: [String] = []
 
         func validate() throws {

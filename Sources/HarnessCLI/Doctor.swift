@@ -13,9 +13,13 @@ extension Harness {
             try Harness.guarded {
                 let layout = try ProjectLayout.locate()
                 let catalog = try ArchCatalog(layout: layout)
-                let x86 = ImageProvisioner(cacheRoot: cache.cacheRoot, layout: layout, logger: cache.makeLogger())
-                    .cachedImage(arch: "x86_64")
-                let checks = HarnessCore.Doctor.checks(catalog: catalog, cachedKernel: x86?.kernelImage)
+                let provisioner = ImageProvisioner(cacheRoot: cache.cacheRoot, layout: layout, logger: cache.makeLogger())
+                let native = catalog.names.compactMap { name -> (ArchProfile, String)? in
+                    guard catalog.recipes[name]?.debianArch == HostPlatform.debianArch, let profile = catalog.profiles[name],
+                          let image = provisioner.cachedImage(arch: name, suite: catalog.suites.defaultSuite) else { return nil }
+                    return (profile, image.kernelImage)
+                }.first
+                let checks = HarnessCore.Doctor.checks(catalog: catalog, nativeKernel: native)
                 for check in checks {
                     let mark = check.ok ? "ok  " : (check.required ? "FAIL" : "warn")
                     print("\(mark) \(check.name): \(check.detail)")

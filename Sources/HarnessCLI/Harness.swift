@@ -62,3 +62,18 @@ struct CacheOptions: ParsableArguments {
         return logger
     }
 }
+
+/// The names help texts list, read from the project's data (profiles and suites), so a new
+/// architecture or kernel line shows up in `--help` without a code change.
+enum DataNames {
+    private static let catalog = (try? ProjectLayout.locate()).flatMap { try? ArchCatalog(layout: $0) }
+
+    /// `a, b, c`, or a pointer to the data when the checkout cannot be found.
+    static var arches: String { catalog?.names.joined(separator: ", ") ?? "the names in images/profiles" }
+
+    /// The Debian suites, the default first.
+    static var suites: String {
+        guard let suites = catalog?.suites else { return "the names in images/suites.json" }
+        return suites.names.joined(separator: ", ") + " (default \(suites.default))"
+    }
+}

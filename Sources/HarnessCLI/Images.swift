@@ -11,8 +11,11 @@ extension Harness {
         struct Fetch: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Download, verify and extract guest images.")
 
-            @Option(name: .long, parsing: .upToNextOption, help: "Architectures: arm, arm64, x86_64, or all.")
+            @Option(name: .long, parsing: .upToNextOption, help: "Architectures: \(DataNames.arches), or all.")
             var arch: [String] = ["all"]
+
+            @Option(name: .long, parsing: .upToNextOption, help: "Debian kernel lines: \(DataNames.suites), or all.")
+            var debian: [String] = []
 
             @Flag(name: .long, help: "Refresh the package lists and re-resolve the current kernel ABI.")
             var refresh = false
@@ -22,12 +25,19 @@ extension Harness {
             func run() throws {
                 try Harness.guarded {
                     let layout = try ProjectLayout.locate()
-                    let profiles = try ArchCatalog(layout: layout).resolve(arch)
+                    let catalog = try ArchCatalog(layout: layout)
+                    let profiles = try catalog.resolve(arch)
                     let provisioner = ImageProvisioner(cacheRoot: cache.cacheRoot, layout: layout, logger: cache.makeLogger())
-                    for profile in profiles {
-                        let start = Date()
-                        let (image, cached) = try provisioner.provision(arch: profile.name, refresh: refresh)
-                        print("\(profile.name): \(image.kernelRelease) \(cached ? "cached" : "fetched") in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+                    for suite in try catalog.suites.resolve(debian) {
+                        for profile in profiles {
+                            if let why = catalog.unavailability(arch: profile.name, suite: suite.name) {
+                                print("\(profile.name) \(suite.name): none (\(why))")
+                                continue
+                            }
+                            let start = Date()
+                            let (image, cached) = try provisioner.provision(arch: profile.name, suite: suite, refresh: refresh)
+                            print("\(profile.name) \(suite.name): \(image.kernelRelease) \(cached ? "cached" : "fetched") in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+                        }
                     }
                     return .passed
                 }
@@ -44,16 +54,19 @@ extension Harness {
                     let layout = try ProjectLayout.locate()
                     let catalog = try ArchCatalog(layout: layout)
                     let provisioner = ImageProvisioner(cacheRoot: cache.cacheRoot, layout: layout, logger: cache.makeLogger())
-                    for name in catalog.names {
-                        guard let image = provisioner.cachedImage(arch: name) else {
-                            print("\(name): not cached (harness images fetch --arch \(name))")
-                            continue
+                    for suite in catalog.suites.suites {
+                        for name in catalog.names {
+                            if catalog.unavailability(arch: name, suite: suite.name) != nil { continue }
+                            guard let image = provisioner.cachedImage(arch: name, suite: suite) else {
+                                print("\(name) \(suite.name): not cached (harness images fetch --arch \(name) --debian \(suite.name))")
+                                continue
+                            }
+                            var line = "\(name) \(suite.name): \(image.kernelRelease)"
+                            if case .debian(let packages, _) = image.provenance {
+                                line += " " + packages.map { "\($0.name)=\($0.version)" }.joined(separator: " ")
+                            }
+                            print(line)
                         }
-                        var line = "\(name): \(image.kernelRelease)"
-                        if case .debian(let packages) = image.provenance {
-                            line += " " + packages.map { "\($0.name)=\($0.version)" }.joined(separator: " ")
-                        }
-                        print(line)
                     }
                     return .passed
                 }

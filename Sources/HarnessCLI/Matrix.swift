@@ -20,6 +20,9 @@ extension Harness {
         @Option(name: .long, parsing: .upToNextOption, help: "Variants, or all.")
         var variant: [String] = ["all"]
 
+        @Option(name: .long, parsing: .upToNextOption, help: "Debian kernel lines: \(DataNames.suites), or all.")
+        var debian: [String] = []
+
         @Option(name: .long, help: "Group the targets into N shards (entries with shard=i/N and their targets).")
         var shards: Int?
 
@@ -30,7 +33,7 @@ extension Harness {
         func run() throws {
             try Harness.guarded {
                 let catalog = try ArchCatalog(layout: try ProjectLayout.locate())
-                var entries = try CIMatrix.entries(catalog: catalog, arches: arch, variants: variant)
+                var entries = try CIMatrix.entries(catalog: catalog, arches: arch, variants: variant, suites: debian)
                 if let shards { entries = try CIMatrix.shards(entries, count: shards) }
                 switch format {
                 case .github: print(try CIMatrix.github(entries))

@@ -7,13 +7,16 @@ extension Harness {
         static let configuration = CommandConfiguration(
             abstract: "Boot the targets, run the guest suite, and write report.json.")
 
-        @Option(name: .long, parsing: .upToNextOption, help: "Architectures: arm, arm64, x86_64, or all.")
+        @Option(name: .long, parsing: .upToNextOption, help: "Architectures: \(DataNames.arches), or all.")
         var arch: [String] = []
 
         @Option(name: .long, parsing: .upToNextOption, help: "Variants: direct, or all (default direct; all with --target).")
         var variant: [String] = []
 
-        @Option(name: .long, help: "Only targets matching this glob (repeatable), e.g. arm64-iommu or 'arm*-direct'.")
+        @Option(name: .long, parsing: .upToNextOption, help: "Debian kernel lines: \(DataNames.suites), or all.")
+        var debian: [String] = []
+
+        @Option(name: .long, help: "Only targets matching this glob (repeatable), e.g. '*-iommu' or '*-direct-sid'.")
         var target: [String] = []
 
         @Option(name: .long, help: "Only the i-th of n round-robin shards of the selected targets (i/n), as the nightly matrix runs.")
@@ -52,7 +55,7 @@ extension Harness {
         @OptionGroup var cache: CacheOptions
 
         func validate() throws {
-            if arch.isEmpty && target.isEmpty { throw ValidationError("give --arch (arm, arm64, x86_64, all) or --target") }
+            if arch.isEmpty && target.isEmpty { throw ValidationError("give --arch (\(DataNames.arches), all) or --target") }
             if (kernel == nil) != (kbuild == nil) {
                 throw ValidationError("--kernel and --kbuild go together: the driver is built in the tree the kernel came from")
             }
@@ -75,6 +78,7 @@ extension Harness {
                     timeout: timeout, jobs: jobs, extraKernelArguments: kernelArguments,
                     commandLine: CommandLine.arguments)
                 options.eduDMABits = eduDMABits
+                options.suites = debian
                 options.selection = TargetSelection(patterns: target, shard: try shard.map(TargetSelection.parseShard))
                 if let waiverList, let waivers { options.waivers = (waivers, waiverList) }
                 let cancellation = Cancellation()

@@ -92,7 +92,7 @@ public struct DomainLifecycleEvent: Sendable, Equatable, CustomStringConvertible
     }
 
     /// `VIR_DOMAIN_EVENT_SHUTDOWN` with `VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED`: the guest powered
-    /// itself off (an x86_64 guest needs `<acpi/>` for this; arm/arm64 need PSCI).
+    /// itself off (through ACPI, PSCI or SBI, whatever the machine offers).
     public var isShutdownFinished: Bool {
         kind == .shutdown && detail == Int32(VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED.rawValue)
     }

@@ -6,7 +6,8 @@ import Testing
 struct DebianArchiveTests {
     func archive(withListFiles names: [String]) throws -> (DebianArchive, URL) {
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("dh-lists-\(UUID().uuidString)")
-        let archive = DebianArchive(debianArch: "arm64", cacheRoot: cache, logger: .init(label: "test"))
+        let suite = DebianSuite(name: "bookworm", release: "12", sources: ["deb http://deb.debian.org/debian bookworm main"])
+        let archive = DebianArchive(suite: suite, debianArch: "arm64", cacheRoot: cache, logger: .init(label: "test"))
         try FileManager.default.createDirectory(at: archive.listsDirectory, withIntermediateDirectories: true)
         for name in names { try Data().write(to: archive.listsDirectory.appendingPathComponent(name)) }
         return (archive, cache)

@@ -11,7 +11,7 @@ struct DomainXMLTests {
         .deletingLastPathComponent().deletingLastPathComponent())
 
     func target(_ arch: String) throws -> Target {
-        Target(profile: try ArchCatalog(layout: layout).profile(named: arch), variant: "direct", kernel: .debian)
+        Target(profile: try ArchCatalog(layout: layout).profile(named: arch), variant: "direct", suite: try SuiteCatalog(layout: layout).defaultSuite, kernel: .debian)
     }
 
     @Test("every user-supplied value is escaped and the XML stays well formed")

@@ -17,7 +17,7 @@ struct HostilePathTests {
 
     @Test("domain XML: every path parses back exactly, newline, tab and CR included, and adds no element")
     func domainXML() throws {
-        let target = Target(profile: try ArchCatalog(layout: layout).profile(named: "arm64"), variant: "direct", kernel: .debian)
+        let target = Target(profile: try ArchCatalog(layout: layout).profile(named: "arm64"), variant: "direct", suite: try SuiteCatalog(layout: layout).defaultSuite, kernel: .debian)
         let kernel = Self.hostile + "/vmlinuz", initramfs = Self.hostile + "/initramfs.cpio"
         let console = Self.hostile + "/arm64-direct/console.log", emulator = Self.hostile + "/qemu-system-aarch64"
         var spec = BootSpec(domainName: "dmah-1-arm64-direct", kernelImage: kernel, initramfs: initramfs,

@@ -16,7 +16,8 @@ struct BadInputTests {
         let provisioner = ImageProvisioner(cacheRoot: RunOptions.defaultCacheRoot,
                                            layout: ProjectLayout(root: HarnessProcess.packageRoot),
                                            logger: .init(label: "test"))
-        return try provisioner.provision(arch: arch).0
+        let suite = try SuiteCatalog(layout: ProjectLayout(root: HarnessProcess.packageRoot)).defaultSuite
+        return try provisioner.provision(arch: arch, suite: suite).0
     }
 
     @Test("an unknown arch lists the valid ones")

@@ -54,7 +54,7 @@ struct BootTests {
             }
 
             // Provenance is checkable: the cached .deb matches the sha256 the report names.
-            guard case .debian(let packages)? = target.kernel?.provenance else {
+            guard case .debian(let packages, _)? = target.kernel?.provenance else {
                 Issue.record("\(target.id) has no Debian provenance")
                 continue
             }

@@ -156,11 +156,11 @@ struct FaultMatrixTests {
         }
         defer { try? FileManager.default.removeItem(at: out) }
         #expect(target.failedStage == .provision || target.stages.last?.stage == .provision)
-        #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("images/\(Self.arch)/manifest.json").path))
-        let debs = (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("debs/arm64").path)) ?? []
+        #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("images/bookworm/\(Self.arch)/manifest.json").path))
+        let debs = (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("debs/bookworm/arm64").path)) ?? []
         for deb in debs where deb.hasSuffix(".deb") {
             // Whatever is there under its final name was verified: it matches some index entry's size at least.
-            #expect((try? FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent("debs/arm64/\(deb)").path)[.size] as? Int) ?? 0 > 0)
+            #expect((try? FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent("debs/bookworm/arm64/\(deb)").path)[.size] as? Int) ?? 0 > 0)
         }
     }
 
@@ -222,7 +222,7 @@ struct FaultMatrixTests {
                                                                       reasonMentions: ["nothing was cached"]), cache: cache)
             try? FileManager.default.removeItem(at: out)
             #expect(first.failedStage == .provision)
-            #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("images/\(Self.arch)/manifest.json").path))
+            #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("images/bookworm/\(Self.arch)/manifest.json").path))
             // Every .deb under its final name matches the archive's sha256 (the provision check would refetch otherwise).
             try Self.expectVerifiedDebs(in: cache)
 
@@ -239,7 +239,7 @@ struct FaultMatrixTests {
     func corruptCachedDeb() throws {
         let cache = try Self.cacheSharingImages(copyDebs: true, withoutImages: true)
         defer { try? FileManager.default.removeItem(at: cache) }
-        let debs = cache.appendingPathComponent("debs/arm64")
+        let debs = cache.appendingPathComponent("debs/bookworm/arm64")
         let busybox = try #require(try FileManager.default.contentsOfDirectory(atPath: debs.path).first { $0.hasPrefix("busybox-static_") })
         let file = debs.appendingPathComponent(busybox)
         let handle = try FileHandle(forWritingTo: file)
@@ -250,7 +250,7 @@ struct FaultMatrixTests {
                                                                                    kept: Self.bootArtifacts), cache: cache)
         defer { try? FileManager.default.removeItem(at: out) }
         #expect(result.standardError.contains("does not match the archive's sha256; fetching it again"))
-        guard case .debian(let packages)? = target.kernel?.provenance,
+        guard case .debian(let packages, _)? = target.kernel?.provenance,
               let entry = packages.first(where: { $0.name == "busybox-static" }) else {
             Issue.record("no busybox provenance")
             return
@@ -404,8 +404,9 @@ extension Integration.FaultMatrixTests {
         }
         if copyDebs {
             try FileManager.default.createDirectory(at: cache.appendingPathComponent("debs"), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: shared.appendingPathComponent("debs/arm64"),
-                                             to: cache.appendingPathComponent("debs/arm64"))
+            // The default line's .debs: the guest's and the build host's (kbuild).
+            try FileManager.default.copyItem(at: shared.appendingPathComponent("debs/bookworm"),
+                                             to: cache.appendingPathComponent("debs/bookworm"))
         } else {
             try FileManager.default.createSymbolicLink(at: cache.appendingPathComponent("debs"),
                                                        withDestinationURL: shared.appendingPathComponent("debs"))
@@ -427,8 +428,9 @@ extension Integration.FaultMatrixTests {
 
     /// Every .deb in the cache is one the archive's index vouches for.
     static func expectVerifiedDebs(in cache: URL) throws {
-        let archive = DebianArchive(debianArch: "arm64", cacheRoot: RunOptions.defaultCacheRoot, logger: .init(label: "test"))
-        let folder = cache.appendingPathComponent("debs/arm64")
+        let bookworm = try SuiteCatalog(layout: ProjectLayout(root: HarnessProcess.packageRoot)).suite(named: "bookworm")
+        let archive = DebianArchive(suite: bookworm, debianArch: "arm64", cacheRoot: RunOptions.defaultCacheRoot, logger: .init(label: "test"))
+        let folder = cache.appendingPathComponent("debs/bookworm/arm64")
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
             #expect(name.hasSuffix(".deb"), "only verified .debs under final names: \(name)")
             guard name.hasSuffix(".deb"), let package = name.split(separator: "_").first else { continue }

@@ -3,26 +3,28 @@ import Foundation
 /// How to boot one architecture: read from `images/profiles/<name>.json`. Adding an architecture means
 /// adding one profile and one recipe; nothing in the pipeline names an architecture.
 public struct ArchProfile: Codable, Sendable, Equatable {
-    /// The harness's name for the arch (`arm`, `arm64`, `x86_64`), used on the command line.
+    /// The harness's name for the arch, used on the command line and in target ids.
     public var name: String
-    /// libvirt's `<type arch=...>` (`armv7l` for 32-bit ARM).
+    /// libvirt's `<type arch=...>`, which is not always the harness's name for the arch.
     public var libvirtArch: String
-    /// The QEMU system emulator, e.g. `qemu-system-arm`.
+    /// The QEMU system emulator (`qemu-system-...`).
     public var qemuBinary: String
     /// The Debian package that ships `qemuBinary`, named when it is missing.
     public var qemuPackage: String
-    /// QEMU machine type (`virt`, `q35`).
+    /// QEMU machine type.
     public var machine: String
-    /// Extra `-machine` options libvirt has no element for (arm needs `highmem=off`), merged by QEMU.
+    /// Extra `-machine` options libvirt has no element for, merged by QEMU.
     public var machineOptions: [String]
-    public var cpu: String
-    /// libvirt `<features>` children the guest needs (x86 needs `acpi` for power-off to reach libvirt).
+    /// The CPU model; nil leaves the choice to QEMU's machine default (no `<cpu>` element).
+    public var cpu: String?
+    /// libvirt `<features>` children the guest needs, each `name` or `name attribute=value ...`
+    /// (a power-off reaches libvirt only if the guest can signal it, e.g. through ACPI).
     public var features: [String]
     /// The guest's serial console device, for `console=`.
     public var consoleDevice: String
     public var memoryMiB: Int
     public var vcpus: Int
-    /// The PCI bus QEMU names the root bus of this machine (`pcie.0` on virt and q35).
+    /// The PCI bus QEMU names the root bus of this machine (`pcie.0`).
     public var pciRootBus: String
     /// A free slot on that bus for the `edu` device.
     public var eduPCISlot: Int
@@ -30,21 +32,34 @@ public struct ArchProfile: Codable, Sendable, Equatable {
     public var kernelArguments: [String]
     /// Kbuild's `ARCH=` value.
     public var kbuildArch: String
-    /// Cross compiler prefix, empty for a native build.
-    public var crossCompilePrefix: String
-    /// Debian package of that cross compiler, named when it is missing.
-    public var crossCompilerPackage: String
+    /// The GNU triplet of the guest (`<cpu>-linux-gnu...`): the cross compilers' prefix and the
+    /// suffix of their Debian package names. A guest of the host's own arch builds natively.
+    public var gnuTriplet: String
+    /// Kernel config options beyond the common DMA ones that a reader of this arch's report needs.
+    public var kernelConfigKeys: [String]?
     /// How a kernel image for this arch identifies itself; a `--kernel` file is checked against it.
     public var kernelMagic: KernelMagic
     /// The variants this arch can boot, and for each one it cannot, why not.
     public var variants: [String: VariantSupport]
+    /// Where this arch's own DMA code, not the generic one, is behind a root cause (by cause id):
+    /// the citation a finding then carries.
+    public var kernelCauses: [String: ArchKernelCause]?
+
+    /// The arch's kernel file and function behind a root cause, and how it comes about.
+    public struct ArchKernelCause: Codable, Sendable, Equatable {
+        public var file: String
+        public var function: String
+        public var mechanism: String
+        /// The arch's code is taken only for a device the kernel treats as non-coherent.
+        public var onlyWhenNoncoherent: Bool?
+    }
 
     /// Bytes at a fixed offset of a boot image (after gunzip when the file is gzip-compressed).
     public struct KernelMagic: Codable, Sendable, Equatable {
         public var offset: Int
         /// The expected bytes, as hex.
         public var hex: String
-        /// What the format is called, for error messages ("ARM zImage").
+        /// What the format is called, for error messages.
         public var format: String
     }
 
@@ -52,22 +67,30 @@ public struct ArchProfile: Codable, Sendable, Equatable {
     public struct VariantSupport: Codable, Sendable, Equatable {
         /// Nil when supported; otherwise the reason it is not.
         public var unsupported: String?
-        /// Extra machine options the variant needs (e.g. `iommu=smmuv3`).
+        /// Extra machine options the variant needs (an IOMMU that is a machine option in QEMU).
         public var machineOptions: [String]?
-        /// Extra kernel command line words the variant needs (e.g. `intel_iommu=on`).
+        /// Extra kernel command line words the variant needs.
         public var kernelArguments: [String]?
-        /// The libvirt `<iommu model=...>` the variant adds (`intel`, `smmuv3`).
+        /// The libvirt `<iommu model=...>` the variant adds.
         public var iommu: String?
+        /// Attributes of that IOMMU's `<driver>` element (interrupt remapping, for one).
+        public var iommuDriver: [String: String]?
+        /// `<features>` children the variant adds, in the profile's `features` form.
+        public var features: [String]?
         /// What a reader of the report should know about this arch in this variant.
         public var note: String?
     }
 }
 
-/// Loads the architecture profiles kept as data under `images/profiles/`.
+/// Loads the architecture profiles kept as data under `images/profiles/`, with their image
+/// recipes and the Debian kernel lines (`images/suites.json`).
 public struct ArchCatalog: Sendable {
     public private(set) var profiles: [String: ArchProfile]
+    public private(set) var recipes: [String: ImageRecipe] = [:]
+    public private(set) var suites: SuiteCatalog
 
     public init(layout: ProjectLayout) throws {
+        suites = try SuiteCatalog(layout: layout)
         let files = (try? FileManager.default.contentsOfDirectory(
             at: layout.profilesDirectory, includingPropertiesForKeys: nil)) ?? []
         var profiles: [String: ArchProfile] = [:]
@@ -83,6 +106,14 @@ public struct ArchCatalog: Sendable {
             throw HarnessError.usage("no architecture profiles in \(layout.profilesDirectory.path)")
         }
         self.profiles = profiles
+        for name in profiles.keys {
+            recipes[name] = try ImageRecipe.load(arch: name, layout: layout)
+        }
+    }
+
+    /// Why the Debian line `suite` has no kernel for `arch`, or nil when it has one.
+    public func unavailability(arch: String, suite: String) -> String? {
+        recipes[arch]?.unavailableIn?[suite]
     }
 
     /// Every known arch name, sorted.

@@ -38,12 +38,12 @@ public enum DomainXML {
           </os>
 
         """
-        var features = profile.features.map { "<\(escapeName($0))/>" }
-        // VT-d's interrupt remapping needs QEMU's own IOAPIC (a split irqchip).
-        if variant?.iommu == "intel" { features.append("<ioapic driver='qemu'/>") }
+        let features = (profile.features + (variant?.features ?? [])).map(featureElement)
         if !features.isEmpty { xml += "  <features>" + features.joined() + "</features>\n" }
+        if let cpu = profile.cpu {
+            xml += "  <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>\(escape(cpu))</model></cpu>\n"
+        }
         xml += """
-          <cpu mode='custom' match='exact' check='none'><model fallback='forbid'>\(escape(profile.cpu))</model></cpu>
           <clock offset='utc'/>
           <on_poweroff>destroy</on_poweroff>
           <on_reboot>destroy</on_reboot>
@@ -54,7 +54,7 @@ public enum DomainXML {
             <serial type='pty'>\(boot.consoleLogFile.map { "<log file='\(escape($0))' append='off'/>" } ?? "")<target port='0'/></serial>
             <console type='pty'><target type='serial' port='0'/></console>
             <memballoon model='none'/>
-        \(iommuElement(variant?.iommu))
+        \(iommuElement(variant?.iommu, driver: variant?.iommuDriver))
           </devices>
           <qemu:commandline>
 
@@ -65,12 +65,25 @@ public enum DomainXML {
     }
 
     /// libvirt's element for the variant's IOMMU (placed before `edu`, which QEMU then puts behind it).
-    static func iommuElement(_ model: String?) -> String {
-        switch model {
-        case nil: return ""
-        case "intel": return "<iommu model='intel'><driver intremap='on'/></iommu>"
-        case let other?: return "<iommu model='\(escape(other))'/>"
+    static func iommuElement(_ model: String?, driver: [String: String]?) -> String {
+        guard let model else { return "" }
+        guard let driver, !driver.isEmpty else { return "<iommu model='\(escape(model))'/>" }
+        return "<iommu model='\(escape(model))'><driver\(attributes(driver))/></iommu>"
+    }
+
+    /// `acpi` -> `<acpi/>`, `ioapic driver=qemu` -> `<ioapic driver='qemu'/>`.
+    static func featureElement(_ feature: String) -> String {
+        let words = feature.split(separator: " ").map(String.init)
+        var pairs: [String: String] = [:]
+        for word in words.dropFirst() {
+            let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
+            pairs[parts[0]] = parts.count == 2 ? parts[1] : ""
         }
+        return "<\(escapeName(words.first ?? ""))\(attributes(pairs))/>"
+    }
+
+    private static func attributes(_ pairs: [String: String]) -> String {
+        pairs.sorted { $0.key < $1.key }.map { " \(escapeName($0.key))='\(escape($0.value))'" }.joined()
     }
 
     /// Escapes text for an XML attribute or element body (shared with the report renderers): as an

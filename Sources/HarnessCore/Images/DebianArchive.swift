@@ -1,25 +1,43 @@
 import Foundation
 import Logging
 
-/// The Debian archive for one foreign or native architecture, through apt with a private list
-/// directory, so no multiarch set-up of the host is needed (FIELD-NOTES, "Guest kernels from Debian").
+/// One Debian suite's archive for one foreign or native architecture, through apt with a private
+/// sources list, list directory and package cache: no multiarch set-up of the host is needed, and
+/// the host's own apt configuration is neither read nor changed (FIELD-NOTES, "Guest kernels from
+/// Debian", "Kernel lines beyond Debian 12").
 public struct DebianArchive: Sendable {
+    public var suite: DebianSuite
     public var debianArch: String
-    /// Where this arch's package lists live (`<cache>/apt/<arch>/lists`).
+    /// Where this suite's and arch's package lists live (`<cache>/apt/<suite>/<arch>/lists`).
     public var listsDirectory: URL
+    /// The private sources list, written from the suite's data before each update.
+    var sourcesFile: URL
+    var packageCache: URL
     var logger: Logger
 
-    public init(debianArch: String, cacheRoot: URL, logger: Logger) {
+    public init(suite: DebianSuite, debianArch: String, cacheRoot: URL, logger: Logger) {
+        self.suite = suite
         self.debianArch = debianArch
-        self.listsDirectory = cacheRoot.appendingPathComponent("apt/\(debianArch)/lists")
+        let folder = cacheRoot.appendingPathComponent("apt/\(suite.name)/\(debianArch)")
+        self.listsDirectory = folder.appendingPathComponent("lists")
+        self.sourcesFile = folder.appendingPathComponent("sources.list")
+        self.packageCache = folder.appendingPathComponent("cache")
         self.logger = logger
     }
+
+    /// `<suite>/<dpkg arch>`, for messages.
+    var label: String { "\(suite.name)/\(debianArch)" }
 
     private var aptOptions: [String] {
         [
             "-q",
             "-oAPT::Architecture=\(debianArch)",
             "-oAPT::Architectures=\(debianArch)",
+            "-oDir::Etc::SourceList=\(sourcesFile.path)",
+            "-oDir::Etc::SourceParts=/dev/null",
+            "-oDir::Etc::Preferences=/dev/null",
+            "-oDir::Etc::PreferencesParts=/dev/null",
+            "-oDir::Cache=\(packageCache.path)",
             "-oDir::State::Lists=\(listsDirectory.path)",
             "-oDir::State::status=/dev/null",
             "-oAPT::Sandbox::User=root",
@@ -32,14 +50,17 @@ public struct DebianArchive: Sendable {
     public func update() throws {
         try FileManager.default.createDirectory(
             at: listsDirectory.appendingPathComponent("partial"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: packageCache.appendingPathComponent("archives/partial"), withIntermediateDirectories: true)
+        try (suite.sources.joined(separator: "\n") + "\n").write(to: sourcesFile, atomically: true, encoding: .utf8)
         let outcome = try Subprocess.run("apt-get", aptOptions + ["update"])
         // apt-get update exits 0 even when every index failed to download: what counts is the lists.
         if !hasLists {
             throw HarnessError.infrastructure(
-                "cannot reach Debian's archive for \(debianArch) package lists (apt-get update: \(outcome.tail(lines: 1))); the cache has none yet, so this arch needs the network once")
+                "cannot reach Debian's archive for the \(label) package lists (apt-get update: \(outcome.tail(lines: 1))); the cache has none yet, so this arch needs the network once")
         }
         if !outcome.succeeded {
-            logger.warning("apt-get update for \(debianArch) reported errors; continuing with the lists it has",
+            logger.warning("apt-get update for \(label) reported errors; continuing with the lists it has",
                            metadata: ["detail": "\(outcome.tail(lines: 2))"])
         }
     }
@@ -58,7 +79,7 @@ public struct DebianArchive: Sendable {
         let outcome = try Subprocess.run("apt-cache", aptOptions + ["depends", name])
         guard outcome.succeeded else {
             throw HarnessError.infrastructure(
-                "cannot resolve Debian package \(name) for \(debianArch): \(outcome.tail(lines: 1)); try `harness images fetch --refresh`")
+                "cannot resolve Debian package \(name) in \(label): \(outcome.tail(lines: 1)); try `harness images fetch --refresh`")
         }
         return outcome.standardOutput.split(separator: "\n").compactMap { line in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -71,7 +92,7 @@ public struct DebianArchive: Sendable {
     public func describe(_ name: String) throws -> DebianPackage {
         let outcome = try Subprocess.run("apt-cache", aptOptions + ["show", "--no-all-versions", name])
         guard outcome.succeeded, !outcome.standardOutput.isEmpty else {
-            throw HarnessError.infrastructure("Debian package \(name) (\(debianArch)) is not in the archive index")
+            throw HarnessError.infrastructure("Debian package \(name) is not in the \(label) archive index")
         }
         var fields: [String: String] = [:]
         for line in outcome.standardOutput.split(separator: "\n") {

@@ -1,15 +1,13 @@
 import Foundation
 import Logging
 
-/// The provision stage: turns a recipe into a verified, extracted, cached `GuestImage`.
-/// A second run reads the cached manifest and needs no network.
+/// The provision stage: turns a recipe and a Debian suite into a verified, extracted, cached
+/// `GuestImage`: the kernel, its headers, the suite's kbuild host tools and busybox. A second run
+/// reads the cached manifest and needs no network.
 public struct ImageProvisioner: Sendable {
     public var cacheRoot: URL
     public var layout: ProjectLayout
     var logger: Logger
-
-    /// The host's kbuild tools (fixdep, modpost) that every cross build uses.
-    public static let hostKbuild = URL(fileURLWithPath: "/usr/lib/linux-kbuild-6.1")
 
     public init(cacheRoot: URL, layout: ProjectLayout, logger: Logger) {
         self.cacheRoot = cacheRoot
@@ -17,80 +15,112 @@ public struct ImageProvisioner: Sendable {
         self.logger = logger
     }
 
-    func manifestFile(arch: String) -> URL {
-        cacheRoot.appendingPathComponent("images/\(arch)/manifest.json")
+    func imageFolder(arch: String, suite: DebianSuite) -> URL {
+        cacheRoot.appendingPathComponent("images/\(suite.name)/\(arch)")
     }
 
-    /// The cached image for `arch`, if its manifest and every file it names are present.
-    public func cachedImage(arch: String) -> GuestImage? {
-        guard let data = FileManager.default.contents(atPath: manifestFile(arch: arch).path),
+    func manifestFile(arch: String, suite: DebianSuite) -> URL {
+        imageFolder(arch: arch, suite: suite).appendingPathComponent("manifest.json")
+    }
+
+    /// The cached image for `arch` of `suite`, if its manifest and every file it names are present.
+    public func cachedImage(arch: String, suite: DebianSuite) -> GuestImage? {
+        guard let data = FileManager.default.contents(atPath: manifestFile(arch: arch, suite: suite).path),
               let image = try? JSONDecoder().decode(GuestImage.self, from: data)
         else { return nil }
         let files = [image.kernelImage, image.busybox, image.kbuildDirectory + "/Makefile"]
         return files.allSatisfy { FileManager.default.fileExists(atPath: $0) } ? image : nil
     }
 
-    /// Returns the image for `arch`: the cached one unless `refresh`, else resolved, downloaded,
-    /// verified against the archive's sha256 and extracted. The Bool says whether the cache served it.
-    public func provision(arch: String, refresh: Bool = false) throws -> (GuestImage, fromCache: Bool) {
-        if !refresh, let image = cachedImage(arch: arch) { return (image, true) }
+    /// Returns the image for `arch` of `suite`: the cached one unless `refresh`, else resolved,
+    /// downloaded, verified against the archive's sha256 and extracted. The Bool says whether the
+    /// cache served it.
+    public func provision(arch: String, suite: DebianSuite, refresh: Bool = false) throws -> (GuestImage, fromCache: Bool) {
+        let recipe = try ImageRecipe.load(arch: arch, layout: layout)
+        if let why = recipe.unavailableIn?[suite.name] {
+            throw HarnessError.usage("--arch \(arch) cannot run on \(suite.name): \(why)")
+        }
+        if !refresh, let image = cachedImage(arch: arch, suite: suite) { return (image, true) }
         // Two targets of one arch (or two runs) must not fetch into the same tree at once.
-        return try FileLock.withLock(at: cacheRoot.appendingPathComponent("images/\(arch).lock")) {
-            if !refresh, let image = cachedImage(arch: arch) { return (image, true) }
-            return (try fetch(arch: arch, refresh: refresh), false)
+        let lock = imageFolder(arch: arch, suite: suite).appendingPathExtension("lock")
+        return try FileLock.withLock(at: lock) {
+            if !refresh, let image = cachedImage(arch: arch, suite: suite) { return (image, true) }
+            return (try fetch(recipe: recipe, suite: suite, refresh: refresh), false)
         }
     }
 
-    private func fetch(arch: String, refresh: Bool) throws -> GuestImage {
-        let recipe = try ImageRecipe.load(arch: arch, layout: layout)
-        guard FileManager.default.fileExists(atPath: Self.hostKbuild.appendingPathComponent("scripts").path) else {
-            throw HarnessError.infrastructure("host kbuild tools missing: apt-get install linux-kbuild-6.1 (or linux-headers-amd64)")
+    private func fetch(recipe: ImageRecipe, suite: DebianSuite, refresh: Bool) throws -> GuestImage {
+        let archive = DebianArchive(suite: suite, debianArch: recipe.debianArch, cacheRoot: cacheRoot, logger: logger)
+        // kbuild's fixdep and modpost run where the build runs: they come for the host's arch.
+        let hostArchive = DebianArchive(suite: suite, debianArch: HostPlatform.debianArch, cacheRoot: cacheRoot, logger: logger)
+        for index in Set([archive.listsDirectory, hostArchive.listsDirectory]).sorted(by: { $0.path < $1.path }) {
+            let one = index == archive.listsDirectory ? archive : hostArchive
+            if refresh || !one.hasLists { try one.update() }
         }
-        let archive = DebianArchive(debianArch: recipe.debianArch, cacheRoot: cacheRoot, logger: logger)
-        if refresh || !archive.hasLists { try archive.update() }
 
         let imagePackage = try resolveVersioned(recipe.kernelImage, prefix: "linux-image-", in: archive)
         let release = String(imagePackage.dropFirst("linux-image-".count))
         let headersPackage = "linux-headers-\(release)"
-        guard let commonPackage = try archive.dependencies(of: headersPackage).first(where: { $0.hasSuffix("-common") }) else {
+        let headerDependencies = try archive.dependencies(of: headersPackage)
+        guard let commonPackage = headerDependencies.first(where: { $0.hasPrefix("linux-headers-") && $0.hasSuffix("-common") }) else {
             throw HarnessError.infrastructure("\(headersPackage) names no -common headers package")
         }
-        let packages = try [imagePackage, headersPackage, commonPackage, recipe.busybox].map { try archive.describe($0) }
+        guard let kbuildPackage = headerDependencies.first(where: { $0.hasPrefix("linux-kbuild-") }) else {
+            throw HarnessError.infrastructure("\(headersPackage) names no linux-kbuild package")
+        }
+        let sources = try [imagePackage, headersPackage, commonPackage, recipe.busybox].map { (try archive.describe($0), archive) }
+            + [(hostArchive.describe(kbuildPackage), hostArchive)]
+        let packages = sources.map(\.0)
+        let kbuildDependencies = try hostArchive.dependencies(of: kbuildPackage)
 
-        let debs = cacheRoot.appendingPathComponent("debs/\(recipe.debianArch)")
-        let root = cacheRoot.appendingPathComponent("images/\(arch)/\(release)_\(packages[0].version)")
+        let root = imageFolder(arch: recipe.arch, suite: suite).appendingPathComponent("\(release)_\(packages[0].version)")
         try? FileManager.default.removeItem(at: root)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         // A tree is an image only once its manifest is written; a half-extracted one goes.
         var complete = false
         defer { if !complete { try? FileManager.default.removeItem(at: root) } }
-        for package in packages {
+        for (package, from) in sources {
             logger.info("fetching \(package.name) \(package.version) (\(package.size / 1_048_576) MiB)")
-            let deb = try archive.download(package, into: debs)
+            let deb = try from.download(package, into: cacheRoot.appendingPathComponent("debs/\(suite.name)/\(package.architecture)"))
             try Subprocess.checked("dpkg-deb", ["-x", deb.path, root.path])
         }
 
         let flavour = root.appendingPathComponent("usr/src/linux-headers-\(release)")
         let common = root.appendingPathComponent("usr/src/\(commonPackage)")
-        try KernelHeaders.fixUp(flavour: flavour, common: common, hostKbuild: Self.hostKbuild)
+        try KernelHeaders.fixUp(flavour: flavour, common: common)
+        let kernelImage = root.appendingPathComponent(recipe.kernelImagePath.replacingOccurrences(of: "{release}", with: release))
+        guard FileManager.default.fileExists(atPath: kernelImage.path) else {
+            throw HarnessError.infrastructure("\(imagePackage) has no \(recipe.kernelImagePath) (recipe \(recipe.arch).json's kernelImagePath)")
+        }
 
-        let image = GuestImage(
-            arch: arch,
+        var image = GuestImage(
+            arch: recipe.arch,
             kernelRelease: release,
-            kernelImage: root.appendingPathComponent("boot/vmlinuz-\(release)").path,
+            kernelImage: kernelImage.path,
             kernelConfig: root.appendingPathComponent("boot/config-\(release)").path,
             kbuildDirectory: flavour.path,
-            busybox: root.appendingPathComponent("bin/busybox").path,
-            provenance: .debian(packages: packages))
+            busybox: try busybox(in: root, package: recipe.busybox).path,
+            provenance: .debian(packages: packages, suite: suite.name))
+        image.suite = suite.name
+        image.kbuildDependencies = kbuildDependencies
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(image).write(to: manifestFile(arch: arch), options: .atomic)
+        try encoder.encode(image).write(to: manifestFile(arch: recipe.arch, suite: suite), options: .atomic)
         complete = true
-        pruneOldImages(arch: arch, keeping: root)
+        pruneOldImages(arch: recipe.arch, suite: suite, keeping: root)
         return image
     }
 
-    /// The versioned package a meta package depends on (`linux-image-armmp` -> `linux-image-6.1.0-50-armmp`).
+    /// busybox where its package put it: `bin/` before Debian's merged /usr, `usr/bin/` after.
+    private func busybox(in root: URL, package: String) throws -> URL {
+        let candidates = ["bin/busybox", "usr/bin/busybox"].map { root.appendingPathComponent($0) }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw HarnessError.infrastructure("\(package) has no bin/busybox or usr/bin/busybox")
+        }
+        return found
+    }
+
+    /// The versioned package a meta package depends on (`linux-image-<flavour>` -> `linux-image-<ABI>-<flavour>`).
     private func resolveVersioned(_ meta: String, prefix: String, in archive: DebianArchive) throws -> String {
         let candidates = try archive.dependencies(of: meta).filter {
             $0.hasPrefix(prefix) && $0.dropFirst(prefix.count).first?.isNumber == true
@@ -101,9 +131,9 @@ public struct ImageProvisioner: Sendable {
         return name
     }
 
-    /// Removes extracted trees of older kernels of this arch; the `.deb` files stay.
-    private func pruneOldImages(arch: String, keeping current: URL) {
-        let folder = cacheRoot.appendingPathComponent("images/\(arch)")
+    /// Removes extracted trees of older kernels of this arch and suite; the `.deb` files stay.
+    private func pruneOldImages(arch: String, suite: DebianSuite, keeping current: URL) {
+        let folder = imageFolder(arch: arch, suite: suite)
         let entries = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
         for entry in entries where entry.hasDirectoryPath && entry.lastPathComponent != current.lastPathComponent {
             try? FileManager.default.removeItem(at: entry)

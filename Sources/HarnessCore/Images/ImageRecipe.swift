@@ -5,14 +5,18 @@ import Foundation
 public struct ImageRecipe: Codable, Sendable {
     /// The harness arch name this recipe serves.
     public var arch: String
-    /// Debian's name for the architecture (`armhf`, `arm64`, `amd64`).
+    /// Debian's name for the architecture (dpkg's architecture name).
     public var debianArch: String
-    /// Meta package whose dependency is the current kernel image (`linux-image-armmp`).
+    /// Meta package whose dependency is the current kernel image (`linux-image-<flavour>`).
     public var kernelImage: String
-    /// Meta package whose dependency is the matching headers (`linux-headers-armmp`).
+    /// Meta package whose dependency is the matching headers (`linux-headers-<flavour>`).
     public var kernelHeaders: String
     /// The statically linked busybox package that becomes the guest's user space.
     public var busybox: String
+    /// Where the image package puts the boot image, `{release}` standing for the kernel release.
+    public var kernelImagePath: String
+    /// Suites whose archive has no kernel for this architecture, each with the reason.
+    public var unavailableIn: [String: String]?
 
     /// Loads the recipe for `arch` from the layout's `images/recipes/`.
     public static func load(arch: String, layout: ProjectLayout) throws -> ImageRecipe {

@@ -3,9 +3,10 @@ import Foundation
 /// Makes Debian's headers packages, extracted anywhere, usable for an out-of-tree module build
 /// (FIELD-NOTES, "Building an out-of-tree module for a foreign Debian kernel").
 public enum KernelHeaders {
-    /// Rewrites the flavour Makefile's absolute include of `-common`, and points the `scripts` and
-    /// `tools` links of both trees at the host's kbuild binaries (a cross build runs host tools).
-    public static func fixUp(flavour: URL, common: URL, hostKbuild: URL) throws {
+    /// Rewrites the flavour Makefile's absolute include of `-common`. The `scripts` and `tools`
+    /// links of both trees are relative (`../../lib/linux-kbuild-X/...`), and the suite's kbuild
+    /// package for the build host is extracted into the same tree, so they resolve as they are.
+    public static func fixUp(flavour: URL, common: URL) throws {
         let makefile = flavour.appendingPathComponent("Makefile")
         guard FileManager.default.fileExists(atPath: makefile.path),
               FileManager.default.fileExists(atPath: common.appendingPathComponent("Makefile").path)
@@ -16,9 +17,11 @@ public enum KernelHeaders {
         for tree in [flavour, common] {
             for name in ["scripts", "tools"] {
                 let link = tree.appendingPathComponent(name)
-                try? FileManager.default.removeItem(at: link)
-                try FileManager.default.createSymbolicLink(
-                    at: link, withDestinationURL: hostKbuild.appendingPathComponent(name))
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link.path) else { continue }
+                let resolved = URL(fileURLWithPath: target, relativeTo: tree).standardizedFileURL
+                guard !FileManager.default.fileExists(atPath: resolved.path) else { continue }
+                // The kbuild package did not land where the headers expect it.
+                throw HarnessError.infrastructure("\(link.path) points at \(target), which the extracted kbuild package does not provide")
             }
         }
     }

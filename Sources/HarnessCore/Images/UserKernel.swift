@@ -33,7 +33,7 @@ public enum UserKernel {
 
     /// The release a module built in `kbuild` gets as its vermagic: `UTS_RELEASE` from
     /// `include/generated/utsrelease.h`. Debian's header trees keep only the upstream version in
-    /// `include/config/kernel.release` (`6.1.192` for `6.1.0-57-arm64`), so that file is the
+    /// `include/config/kernel.release` (`6.1.192` for `6.1.0-57-<flavour>`), so that file is the
     /// fallback, for trees without the generated header.
     static func kbuildRelease(of kbuild: URL) -> String? {
         let header = kbuild.appendingPathComponent("include/generated/utsrelease.h")
@@ -49,7 +49,7 @@ public enum UserKernel {
 
 /// Reads what a boot image says about itself without booting it.
 public enum KernelImageInspector {
-    /// The first `count` bytes, gunzipped first when the file is a gzip stream (Debian's arm64 vmlinuz).
+    /// The first `count` bytes, gunzipped first when the file is a gzip stream (some of Debian's vmlinuz files are).
     public static func leadingBytes(of file: URL, count: Int) throws -> [UInt8] {
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }
@@ -69,7 +69,7 @@ public enum KernelImageInspector {
     }
 
     /// The release the image was built as, where the format shows it without decompression:
-    /// an x86 bzImage's `kernel_version` header field, or a plain `Linux version` string. Nil if unknown.
+    /// a boot image's setup header (`HdrS` at 0x202) and its `kernel_version` field, or a plain `Linux version` string. Nil if unknown.
     public static func release(of file: URL) throws -> String? {
         let data = try Data(contentsOf: file)
         let bytes = [UInt8](data.prefix(32 * 1024 * 1024))

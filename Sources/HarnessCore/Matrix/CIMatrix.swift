@@ -8,6 +8,8 @@ public enum CIMatrix {
     public struct Entry: Codable, Sendable, Equatable {
         public var arch: String
         public var variant: String
+        /// The Debian kernel line (`--debian`).
+        public var debian: String = ""
         public var target: String
         /// Set when the matrix is grouped into shards: `i/n` and the ids it runs, space-separated.
         public var shard: String?
@@ -17,9 +19,11 @@ public enum CIMatrix {
     }
 
     /// One entry per target, in the planner's order.
-    public static func entries(catalog: ArchCatalog, arches: [String] = ["all"], variants: [String] = ["all"]) throws -> [Entry] {
-        try TargetPlanner.plan(arches: arches, variants: variants, kernel: .debian, catalog: catalog).map {
-            Entry(arch: $0.profile.name, variant: $0.variant, target: $0.id, unsupported: $0.unsupportedReason)
+    public static func entries(catalog: ArchCatalog, arches: [String] = ["all"], variants: [String] = ["all"],
+                               suites: [String] = []) throws -> [Entry] {
+        try TargetPlanner.plan(arches: arches, variants: variants, suites: suites, kernel: .debian, catalog: catalog).map {
+            Entry(arch: $0.profile.name, variant: $0.variant, debian: $0.suite.name, target: $0.id,
+                  unsupported: $0.unsupportedReason)
         }
     }
 
@@ -36,7 +40,7 @@ public enum CIMatrix {
         struct Matrix: Encodable { var include: [[String: String]] }
         let include = entries.map { entry -> [String: String] in
             if let shard = entry.shard { return ["shard": shard, "targets": entry.targets ?? ""] }
-            var fields = ["arch": entry.arch, "variant": entry.variant, "target": entry.target]
+            var fields = ["arch": entry.arch, "variant": entry.variant, "debian": entry.debian, "target": entry.target]
             if let unsupported = entry.unsupported { fields["unsupported"] = unsupported }
             return fields
         }
@@ -45,11 +49,11 @@ public enum CIMatrix {
         return String(decoding: try encoder.encode(Matrix(include: include)), as: UTF8.self)
     }
 
-    /// One line per entry: `arm64-iommu arm64 iommu`, or `1/3 arm-direct arm64-iommu ...`.
+    /// One line per entry: `<target> <arch> <variant> <suite>`, or `1/3 <target> <target> ...`.
     public static func plain(_ entries: [Entry]) -> String {
         entries.map { entry in
             if let shard = entry.shard { return "\(shard) \(entry.targets ?? "")" }
-            return "\(entry.target) \(entry.arch) \(entry.variant)" + (entry.unsupported == nil ? "" : " unsupported")
+            return "\(entry.target) \(entry.arch) \(entry.variant) \(entry.debian)" + (entry.unsupported == nil ? "" : " unsupported")
         }.joined(separator: "\n") + "\n"
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Which of the planned targets one `harness run` boots: `--target` globs (`arm64-iommu`,
-/// `arm*-direct`) and `--shard i/n`. A pure function of the plan, so the nightly matrix, a shard
+/// Which of the planned targets one `harness run` boots: `--target` globs (`*-iommu`,
+/// `*-direct-sid`) and `--shard i/n`. A pure function of the plan, so the nightly matrix, a shard
 /// runner and a developer re-running one cell all pick the same targets from the same profiles.
 public struct TargetSelection: Sendable, Equatable {
     /// Globs on target ids; empty selects every target.

@@ -8,7 +8,9 @@ public struct RunReport: Codable, Sendable {
     /// 1.1 added `planMismatch` (target and suite) and `consoleCut`. 2.0 replaced each attribute's
     /// single class by a verdict in four parts (effect, ownContract, added, inherited) and added
     /// `contractFindings`, `combinations`, `vacuous` and `accelerator` to each target.
-    public static let currentSchemaVersion = "2.0"
+    /// 2.1 added each target's `suite` (its Debian kernel line) and the kernel's `version` and
+    /// `toolchain`.
+    public static let currentSchemaVersion = "2.1"
 
     public var schemaVersion: String = RunReport.currentSchemaVersion
     public var run: RunMetadata
@@ -63,6 +65,9 @@ public struct TargetReport: Codable, Sendable {
     public var id: String
     public var arch: String
     public var variant: String
+    /// The Debian kernel line (`bookworm`, `trixie`, `sid`); nil for a user's own kernel and in
+    /// reports older than 2.1.
+    public var suite: String? = nil
     public var machine: String
     public var cpu: String
     public var kernel: KernelFacts?
@@ -125,6 +130,10 @@ public struct KernelFacts: Codable, Sendable {
     /// The kernel config options that decide what the DMA layer can do (from the image's config).
     public var config: [String: String]?
     public var kernelArguments: [String]
+    /// The upstream version (`6.12.117`), the axis a comparison across kernel lines reads.
+    public var version: String? = nil
+    /// What the guest driver was built with (2.1).
+    public var toolchain: ToolchainFacts? = nil
 }
 
 /// How the boot ended, measured on the host.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One known deviation: on targets matching `target` (a shell glob such as `arm*-direct`), the
+/// One known deviation: on targets matching `target` (a shell glob such as `*-direct`), the
 /// failing tests matching `test` (a glob on the test id), the violated `attribute`, or the
 /// findings whose root cause matches `finding` (a glob: `cma_alignment_cap`), are expected (XFAIL)
 /// for `reason`, until `expires` (YYYY-MM-DD, inclusive) if given.

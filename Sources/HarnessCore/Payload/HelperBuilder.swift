@@ -13,37 +13,47 @@ public struct HelperBuilder: Sendable {
     }
 
     /// The helper's path, or nil when there are no helper sources.
-    public func build(profile: ArchProfile) throws -> (URL, fromCache: Bool)? {
-        let folder = layout.root.appendingPathComponent("harness/helper")
-        let sources = ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? [])
+    public func build(profile: ArchProfile, toolchain: Toolchain) throws -> (URL, fromCache: Bool)? {
+        let sources = ((try? FileManager.default.contentsOfDirectory(at: layout.helperSources, includingPropertiesForKeys: nil)) ?? [])
             .filter { ["c", "h"].contains($0.pathExtension) }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         guard sources.contains(where: { $0.pathExtension == "c" }) else { return nil }
-        let compiler = profile.crossCompilePrefix + "gcc"
-        guard Subprocess.resolve(compiler) != nil else {
-            throw HarnessError.infrastructure("\(compiler) not found: apt-get install \(profile.crossCompilerPackage)")
-        }
         // The ioctl header is the module's own: one file, so module and helper cannot drift apart.
         let uapi = layout.moduleSources.appendingPathComponent("dh_uapi.h")
-        let key = try InputKey.digest(files: sources + [uapi], facts: [profile.name, compiler, "-static -O2 -Wall"])
+        let key = try InputKey.digest(files: sources + [uapi], facts: [
+            profile.name, toolchain.compiler, toolchain.facts.compilerVersion, toolchain.facts.buildRoot ?? "host",
+            Self.flags.joined(separator: " "),
+        ])
         let output = cacheRoot.appendingPathComponent("builds/\(profile.name)/helper-\(key.prefix(16))/dma-harness-helper")
         if FileManager.default.isExecutableFile(atPath: output.path) { return (output, true) }
         return try FileLock.withLock(at: output.deletingLastPathComponent().appendingPathExtension("lock")) {
             if FileManager.default.isExecutableFile(atPath: output.path) { return (output, true) }
-            try compile(sources: sources, compiler: compiler, profile: profile, output: output)
+            try compile(sources: sources + [uapi], toolchain: toolchain, profile: profile, output: output)
             return (output, false)
         }
     }
 
-    private func compile(sources: [URL], compiler: String, profile: ArchProfile, output: URL) throws {
-        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let outcome = try Subprocess.run(
-            compiler, ["-static", "-O2", "-Wall", "-I", layout.moduleSources.path, "-o", output.path] + sources.filter { $0.pathExtension == "c" }.map(\.path))
+    static let flags = ["-static", "-O2", "-Wall"]
+
+    /// Compiles in the output's own folder, from copies of the sources, so a build root sees the
+    /// same paths as the host.
+    private func compile(sources: [URL], toolchain: Toolchain, profile: ArchProfile, output: URL) throws {
+        let folder = output.deletingLastPathComponent()
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var copies: [URL] = []
+        for file in sources {
+            let copy = folder.appendingPathComponent(file.lastPathComponent)
+            try FileManager.default.copyItem(at: file, to: copy)
+            copies.append(copy)
+        }
+        let outcome = try toolchain.run(
+            toolchain.compiler, Self.flags + ["-I", folder.path, "-o", output.path] + copies.filter { $0.pathExtension == "c" }.map(\.path),
+            cacheRoot: cacheRoot)
         guard outcome.succeeded else {
-            let libc = profile.crossCompilePrefix.isEmpty ? "libc6-dev" : "libc6-dev-\(profile.kbuildArch == "arm" ? "armhf" : profile.kbuildArch)-cross"
-            let hint = outcome.standardError.contains("crt1.o") || outcome.standardError.contains("-lc")
-                ? " (static libc missing: apt-get install \(libc))" : ""
-            throw HarnessError.infrastructure("guest helper build for \(profile.name) failed: \(outcome.tail(lines: 2))\(hint)")
+            try? FileManager.default.removeItem(at: output)
+            let libc = toolchain.facts.buildRoot == nil ? " (a static libc is needed: the libc6-dev package of the guest's arch)" : ""
+            throw HarnessError.infrastructure("guest helper build for \(profile.name) failed: \(outcome.tail(lines: 2))\(libc)")
         }
     }
 }

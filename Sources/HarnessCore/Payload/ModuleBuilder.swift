@@ -11,9 +11,10 @@ public struct BuiltModule: Sendable {
     public var fromCache: Bool
 }
 
-/// Cross-builds `harness/module` against a kernel's headers with Debian's cross compilers.
-/// Each (sources, kernel, toolchain) combination builds once, in its own copy of the sources
-/// (kbuild's `clean` removes every `.ko` below M=, so trees are never shared).
+/// Builds `harness/module` against a kernel's headers with the toolchain the kernel names (on the
+/// host, or inside a build root of the kernel's suite). Each (sources, kernel, toolchain)
+/// combination builds once, in its own copy of the sources (kbuild's `clean` removes every `.ko`
+/// below M=, so trees are never shared).
 public struct ModuleBuilder: Sendable {
     public var cacheRoot: URL
     public var layout: ProjectLayout
@@ -25,40 +26,37 @@ public struct ModuleBuilder: Sendable {
         self.logger = logger
     }
 
-    public func build(for image: GuestImage, profile: ArchProfile) throws -> BuiltModule {
-        let compiler = profile.crossCompilePrefix + "gcc"
-        guard Subprocess.resolve(compiler) != nil else {
-            throw HarnessError.infrastructure("\(compiler) not found: apt-get install \(profile.crossCompilerPackage)")
-        }
+    public func build(for image: GuestImage, profile: ArchProfile, toolchain: Toolchain) throws -> BuiltModule {
         let sources = try sourceFiles()
         let key = try InputKey.digest(
             files: sources,
-            facts: [profile.name, profile.kbuildArch, compiler, image.kernelRelease, image.kbuildDirectory,
+            facts: [profile.name, profile.kbuildArch, toolchain.compiler, toolchain.facts.compilerVersion,
+                    toolchain.facts.buildRoot ?? "host", image.kernelRelease, image.kbuildDirectory,
                     Self.identity(ofTree: image.kbuildDirectory)])
         let folder = cacheRoot.appendingPathComponent("builds/\(profile.name)/module-\(key.prefix(16))")
         let moduleFile = folder.appendingPathComponent("dma_harness.ko")
         let log = folder.appendingPathComponent("build.log")
-        // Targets sharing a kernel (arm-direct, arm-noncoherent) share this build: one builds, the rest wait.
+        // Targets sharing a kernel (the variants of one arch) share this build: one builds, the rest wait.
         return try FileLock.withLock(at: folder.appendingPathExtension("lock")) {
             if FileManager.default.fileExists(atPath: moduleFile.path) {
                 return BuiltModule(moduleFile: moduleFile, vermagic: try Self.vermagic(of: moduleFile),
                                    buildLog: log, fromCache: true)
             }
             return try compile(sources: sources, into: folder, moduleFile: moduleFile, log: log,
-                               image: image, profile: profile)
+                               image: image, profile: profile, toolchain: toolchain)
         }
     }
 
     private func compile(sources: [URL], into folder: URL, moduleFile: URL, log: URL,
-                         image: GuestImage, profile: ArchProfile) throws -> BuiltModule {
+                         image: GuestImage, profile: ArchProfile, toolchain: Toolchain) throws -> BuiltModule {
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for file in sources {
             try FileManager.default.copyItem(at: file, to: folder.appendingPathComponent(file.lastPathComponent))
         }
         var arguments = ["-C", image.kbuildDirectory, "M=\(folder.path)", "ARCH=\(profile.kbuildArch)", "modules"]
-        if !profile.crossCompilePrefix.isEmpty { arguments.append("CROSS_COMPILE=\(profile.crossCompilePrefix)") }
-        let outcome = try Subprocess.run("make", arguments)
+        if !toolchain.crossCompile.isEmpty { arguments.append("CROSS_COMPILE=\(toolchain.crossCompile)") }
+        let outcome = try toolchain.run("make", arguments, cacheRoot: cacheRoot)
         try (outcome.commandLine + "\n" + outcome.standardOutput + outcome.standardError)
             .write(to: log, atomically: true, encoding: .utf8)
         guard outcome.succeeded, FileManager.default.fileExists(atPath: moduleFile.path) else {

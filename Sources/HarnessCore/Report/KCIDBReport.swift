@@ -99,8 +99,9 @@ public enum KCIDBReport {
         }
         node["git_commit_name"] = kernel.release
         switch kernel.provenance {
-        case .debian(let packages):
-            node["tree_name"] = "debian-12"
+        case .debian(let packages, let suite):
+            // Reports older than 2.1 carry no suite: those were all bookworm's.
+            node["tree_name"] = "debian-\(suite ?? target.suite ?? "bookworm")"
             node["comment"] = packages.map { "\($0.name) \($0.version)" }.joined(separator: ", ")
             node["misc"] = ["packages": packages.map { ["name": $0.name, "version": $0.version, "sha256": $0.sha256] }]
         case .user(let file, let sha256, let kbuild):
@@ -166,7 +167,7 @@ public enum KCIDBReport {
 
     static func checkoutName(_ target: TargetReport) -> String {
         guard let kernel = target.kernel else { return "no-kernel" }
-        if case .debian(let packages) = kernel.provenance, let image = packages.first {
+        if case .debian(let packages, _) = kernel.provenance, let image = packages.first {
             return "\(kernel.release)_\(image.version)"
         }
         return kernel.release

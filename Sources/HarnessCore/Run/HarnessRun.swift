@@ -39,7 +39,7 @@ public final class HarnessRun: @unchecked Sendable {
         let planStart = Date()
         let catalog = try ArchCatalog(layout: layout)
         let targets = try options.selection.apply(to: TargetPlanner.plan(
-            arches: options.arches, variants: options.variants, kernel: options.kernel, catalog: catalog,
+            arches: options.arches, variants: options.variants, suites: options.suites, kernel: options.kernel, catalog: catalog,
             eduDMABits: options.eduDMABits))
         let planSeconds = Date().timeIntervalSince(planStart)
         try Self.prepareOutput(options.outDirectory)
@@ -48,7 +48,7 @@ public final class HarnessRun: @unchecked Sendable {
         report.run.host.qemuVersion = Self.qemuVersion(targets.first?.profile.qemuBinary)
         try writeReport()
 
-        let pipeline = TargetPipeline(options: options, layout: layout, connection: { try self.sharedConnection() },
+        let pipeline = TargetPipeline(options: options, layout: layout, catalog: catalog, connection: { try self.sharedConnection() },
                                       cancellation: cancellation, logger: logger, stageStarted: stageStarted)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, options.jobs)

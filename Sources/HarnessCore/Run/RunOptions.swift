@@ -4,6 +4,8 @@ import Foundation
 public struct RunOptions: Sendable {
     public var arches: [String]
     public var variants: [String]
+    /// `--debian`: the Debian kernel lines (suite names, or `all`); empty means the default line.
+    public var suites: [String] = []
     public var kernel: KernelChoice
     public var connectURI: String?
     public var cacheRoot: URL

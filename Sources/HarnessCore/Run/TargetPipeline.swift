@@ -6,6 +6,7 @@ import Logging
 struct TargetPipeline {
     var options: RunOptions
     var layout: ProjectLayout
+    var catalog: ArchCatalog
     var connection: () throws -> HostConnection
     var cancellation: Cancellation
     var logger: Logger
@@ -16,17 +17,19 @@ struct TargetPipeline {
     /// allocator, so that the DMA layer's own zeroing is what the suite tests.
     static let baseKernelArguments = ["panic=-1", "init_on_alloc=0"]
 
-    /// The config options a reader needs to interpret the DMA results; `unset` when absent.
+    /// The config options a reader needs to interpret the DMA results on any arch; a profile adds
+    /// its own (`kernelConfigKeys`). `unset` when absent.
     static let dmaConfigOptions = [
         "CONFIG_DMA_CMA", "CONFIG_CMA_SIZE_MBYTES", "CONFIG_CMA_ALIGNMENT", "CONFIG_INIT_ON_ALLOC_DEFAULT_ON",
         "CONFIG_IOMMU_DMA", "CONFIG_SWIOTLB", "CONFIG_DMA_API_DEBUG", "CONFIG_ZONE_DMA", "CONFIG_ZONE_DMA32",
-        "CONFIG_ARM_LPAE", "CONFIG_DMA_NONCOHERENT_MMAP",
+        "CONFIG_DMA_NONCOHERENT_MMAP", "CONFIG_DMA_GLOBAL_POOL", "CONFIG_DMA_DIRECT_REMAP",
     ]
 
-    static func dmaConfig(of image: GuestImage) -> [String: String]? {
+    static func dmaConfig(of image: GuestImage, profile: ArchProfile) -> [String: String]? {
         let values = image.kernelConfigValues()
         guard !values.isEmpty else { return nil }
-        return Dictionary(uniqueKeysWithValues: dmaConfigOptions.map { ($0, values[$0] ?? "unset") })
+        let keys = dmaConfigOptions + (profile.kernelConfigKeys ?? [])
+        return Dictionary(keys.map { ($0, values[$0] ?? "unset") }, uniquingKeysWith: { first, _ in first })
     }
 
     func run(_ target: Target, planSeconds: Double) -> TargetReport {
@@ -34,14 +37,16 @@ struct TargetPipeline {
         var stages = [StageRecord(stage: .plan, status: .ok, seconds: planSeconds, detail: nil)]
         var report = TargetReport(
             id: target.id, arch: target.profile.name, variant: target.variant, machine: target.profile.machine,
-            cpu: target.profile.cpu, kernel: nil, status: .error, failedStage: nil,
+            cpu: target.profile.cpu ?? "", kernel: nil, status: .error, failedStage: nil,
             note: target.profile.variants[target.variant]?.note, errorKind: nil, reason: nil, stages: [],
             boot: nil, ktapComplete: false, suites: [], attributes: [], findings: [],
             summary: TestCounts(tests: []), logs: LogPaths())
+        if case .debian = target.kernel { report.suite = target.suite.name }
         var verdicts: TargetVerdicts?
         // Every guest runs under TCG (DomainXML's domain type 'qemu'); the config is the image's.
         var verdictContext: VerdictContext {
-            VerdictContext(kernelConfig: report.kernel?.config ?? [:], accelerator: "tcg")
+            VerdictContext(kernelConfig: report.kernel?.config ?? [:], accelerator: "tcg",
+                           kernelCauses: target.profile.kernelCauses ?? [:])
         }
         if let why = target.unsupportedReason {
             report.status = .unsupported
@@ -57,7 +62,7 @@ struct TargetPipeline {
             stageStarted(target.id, .provision)
             let image: GuestImage = try timedStage(.provision, into: &stages) {
                 let provisioner = ImageProvisioner(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
-                let (debian, cached) = try provisioner.provision(arch: target.profile.name)
+                let (debian, cached) = try provisioner.provision(arch: target.profile.name, suite: target.suite)
                 switch target.kernel {
                 case .debian:
                     return (debian, cached ? "cached" : "fetched")
@@ -71,14 +76,22 @@ struct TargetPipeline {
                 + options.extraKernelArguments
             report.kernel = KernelFacts(release: image.kernelRelease, image: image.kernelImage,
                                         provenance: image.provenance, moduleVermagic: nil,
-                                        config: Self.dmaConfig(of: image), kernelArguments: kernelArguments)
+                                        config: Self.dmaConfig(of: image, profile: target.profile), kernelArguments: kernelArguments)
+            report.kernel?.version = image.upstreamVersion
             try checkCancelled()
 
             stageStarted(target.id, .build)
             let (module, initramfs): (BuiltModule, URL) = try timedStage(.build, into: &stages) {
+                let kernelSuite: DebianSuite? = target.kernel == .debian ? target.suite : nil
+                let toolchain = try Toolchain.select(
+                    for: image, profile: target.profile, recipe: try ImageRecipe.load(arch: target.profile.name, layout: layout),
+                    suite: kernelSuite, cacheRoot: options.cacheRoot, logger: logger,
+                    progress: { line in FileHandle.standardError.write(Data("harness: \(line)\n".utf8)) })
+                report.kernel?.toolchain = toolchain.facts
                 let module = try ModuleBuilder(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
-                    .build(for: image, profile: target.profile)
-                let helper = try HelperBuilder(cacheRoot: options.cacheRoot, layout: layout).build(profile: target.profile)
+                    .build(for: image, profile: target.profile, toolchain: toolchain)
+                let helper = try HelperBuilder(cacheRoot: options.cacheRoot, layout: layout)
+                    .build(profile: target.profile, toolchain: toolchain)
                 let (initramfs, cached) = try InitramfsBuilder(cacheRoot: options.cacheRoot, layout: layout)
                     .build(module: module, helper: helper?.0, image: image, profile: target.profile,
                            moduleArguments: target.moduleArguments)

@@ -16,4 +16,10 @@ enum DiskSpace {
     static func isExhausted(at folder: URL) -> Bool {
         availableBytes(at: folder).map { $0 < exhaustedBelow } ?? false
     }
+
+    /// Bytes used by the files under `folder` (`du -sb`), 0 when it cannot be measured.
+    static func usedBytes(under folder: URL) -> Int {
+        let outcome = try? Subprocess.run("du", ["-sb", folder.path])
+        return outcome.flatMap { Int($0.standardOutput.prefix { $0.isNumber }) } ?? 0
+    }
 }

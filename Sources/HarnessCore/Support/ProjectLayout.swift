@@ -9,6 +9,8 @@ public struct ProjectLayout: Sendable {
     public var initScript: URL { root.appendingPathComponent("harness/initramfs/init") }
     public var profilesDirectory: URL { root.appendingPathComponent("images/profiles") }
     public var recipesDirectory: URL { root.appendingPathComponent("images/recipes") }
+    public var suitesFile: URL { root.appendingPathComponent("images/suites.json") }
+    public var helperSources: URL { root.appendingPathComponent("harness/helper") }
 
     public init(root: URL) { self.root = root }
 

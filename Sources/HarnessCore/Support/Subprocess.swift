@@ -29,7 +29,8 @@ public enum Subprocess {
         _ executable: String,
         _ arguments: [String],
         workingDirectory: URL? = nil,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil,
+        onErrorLine: (@Sendable (String) -> Void)? = nil
     ) throws -> ProcessOutcome {
         guard let path = resolve(executable) else {
             throw HarnessError.infrastructure("\(executable) not found on PATH")
@@ -60,7 +61,7 @@ public enum Subprocess {
         let drained = DispatchGroup()
         drained.enter()
         DispatchQueue.global().async {
-            errorOutput.data = readToEnd(errors.read)
+            errorOutput.data = readToEnd(errors.read, onLine: onErrorLine)
             drained.leave()
         }
         let out = readToEnd(output.read)
@@ -103,14 +104,22 @@ public enum Subprocess {
         return pid
     }
 
-    private static func readToEnd(_ descriptor: Int32) -> Data {
+    /// Reads until end of file; `onLine`, when given, sees each complete line as it arrives (a
+    /// long step's progress), and the whole text is returned as well.
+    private static func readToEnd(_ descriptor: Int32, onLine: ((String) -> Void)? = nil) -> Data {
         defer { close(descriptor) }
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
+        var reported = 0
         while true {
             let count = read(descriptor, &buffer, buffer.count)
             if count > 0 {
                 data.append(contentsOf: buffer[0..<count])
+                guard let onLine else { continue }
+                while let newline = data[reported...].firstIndex(of: 0x0a) {
+                    onLine(String(decoding: data[reported..<newline], as: UTF8.self))
+                    reported = newline + 1
+                }
             } else if count == 0 || errno != EINTR {
                 return data
             }

@@ -7,9 +7,21 @@ public struct VerdictContext: Sendable, Equatable {
     /// The accelerator QEMU ran the guest with (`tcg`, `kvm`): TCG models no caches.
     public var accelerator: String
 
-    public init(kernelConfig: [String: String] = [:], accelerator: String) {
+    /// The arch's own code behind a root cause, where its profile names one (`kernelCauses`).
+    public var kernelCauses: [String: ArchProfile.ArchKernelCause]
+
+    public init(kernelConfig: [String: String] = [:], accelerator: String,
+                kernelCauses: [String: ArchProfile.ArchKernelCause] = [:]) {
         self.kernelConfig = kernelConfig
         self.accelerator = accelerator
+        self.kernelCauses = kernelCauses
+    }
+
+    /// The profile's kernel code for root cause `id` on the discovered path, if it names one that applies.
+    func kernelCause(_ id: String, path: DiscoveredPath) -> KernelCause? {
+        guard let own = kernelCauses[id] else { return nil }
+        if own.onlyWhenNoncoherent == true, path.coherent != false { return nil }
+        return KernelCause(file: own.file, function: own.function, mechanism: own.mechanism)
     }
 }
 

@@ -93,9 +93,9 @@ enum RootCauseRules {
         case "misaligned", "misaligned_cpu":
             return cmaAlignmentCap(check, test, path, context) ?? vmapAlignment(check, test, path)
         case "outside_mask":
-            return maskAllocationsOutside(test, path)
+            return maskAllocationsOutside(test, path, context)
         case "not_zeroed" where test.parameters["gfp"].map(isNonBlocking) == true:
-            return atomicPoolNotZeroed(test, path)
+            return atomicPoolNotZeroed(test, path, context)
         default:
             return nil
         }
@@ -164,20 +164,18 @@ enum RootCauseRules {
     }
 
     /// A coherent mask the kernel accepted, and an allocation outside it.
-    private static func maskAllocationsOutside(_ test: TestResult, _ path: DiscoveredPath) -> ExplainedFailure? {
+    private static func maskAllocationsOutside(_ test: TestResult, _ path: DiscoveredPath, _ context: VerdictContext) -> ExplainedFailure? {
         // An allocation's own keys, or a pressure test's first buffer outside (dma_masks pressureN).
         let bits = test.parameters["mask_bits"].flatMap { UInt64($0) }
         guard let mask = test.address("coherent_mask") ?? bits.map({ $0 >= 64 ? UInt64.max : (UInt64(1) << $0) - 1 }),
               let dma = test.address("dma") ?? test.address("first_outside_dma") else { return nil }
-        let onArm = path.machine?.hasPrefix("armv") == true && path.coherent == false
+        let id = "mask_accepted_allocations_outside"
         let cause = RootCause(
-            id: "mask_accepted_allocations_outside", title: "an accepted coherent mask, and allocations outside it",
+            id: id, title: "an accepted coherent mask, and allocations outside it",
             tier: .deviceVisible, promise: Promises.mask,
-            cause: onArm
-                ? KernelCause(file: "arch/arm/mm/dma-mapping.c", function: "__dma_alloc",
-                              mechanism: "a blocking allocation takes the CMA allocator, which never looks at the coherent mask (only GFP_DMA is added below 4 GiB)")
-                : KernelCause(file: "kernel/dma/direct.c", function: "dma_direct_alloc",
-                              mechanism: "the allocation path taken did not check the result against the coherent mask"))
+            cause: context.kernelCause(id, path: path)
+                ?? KernelCause(file: "kernel/dma/direct.c", function: "dma_direct_alloc",
+                               mechanism: "the allocation path taken did not check the result against the coherent mask"))
         let size = test.requestedSize ?? 0
         let held = test.observed["outside"].map { " (\($0) of \(test.observed["held"] ?? "?") buffers held at once under pressure)" } ?? ""
         let detail = "dma=\(String(format: "0x%llx", dma))..\(String(format: "0x%llx", dma &+ size &- 1)) is outside coherent_mask=\(String(format: "0x%llx", mask))\(held)"
@@ -185,16 +183,14 @@ enum RootCauseRules {
     }
 
     /// A non-blocking allocation comes from a pool of pages zeroed once, when the pool was made.
-    private static func atomicPoolNotZeroed(_ test: TestResult, _ path: DiscoveredPath) -> ExplainedFailure? {
-        let onArm = path.machine?.hasPrefix("armv") == true
+    private static func atomicPoolNotZeroed(_ test: TestResult, _ path: DiscoveredPath, _ context: VerdictContext) -> ExplainedFailure? {
+        let id = "atomic_pool_not_zeroed"
         let cause = RootCause(
-            id: "atomic_pool_not_zeroed", title: "non-blocking allocations from the atomic pool are not zeroed",
+            id: id, title: "non-blocking allocations from the atomic pool are not zeroed",
             tier: .deFacto, promise: Promises.zeroing,
-            cause: onArm
-                ? KernelCause(file: "arch/arm/mm/dma-mapping.c", function: "__alloc_from_pool",
-                              mechanism: "gen_pool_alloc() hands back pool memory as the last user left it; nothing clears it")
-                : KernelCause(file: "kernel/dma/pool.c", function: "dma_alloc_from_pool",
-                              mechanism: "pool memory is handed back as the last user left it"))
+            cause: context.kernelCause(id, path: path)
+                ?? KernelCause(file: "kernel/dma/pool.c", function: "dma_alloc_from_pool",
+                               mechanism: "pool memory is handed back as the last user left it"))
         let offset = test.observed["nonzero_offset"].map { " (first non-zero byte at offset \($0))" } ?? ""
         return ExplainedFailure(rootCause: cause, check: "not_zeroed", test: test,
                                 detail: "\(test.parameters["gfp"] ?? "") allocation of \(byteText(test.requestedSize ?? 0)) not zeroed\(offset)")

@@ -388,9 +388,9 @@ private struct Judge {
     }
 
     /// Two views of the memory type: the user mapping's `vm_page_prot` after dma_mmap_attrs(), and
-    /// where the arch lets a module read it (x86), the kernel mapping's PTE cache bits.
+    /// where the arch lets a module read it (`lookup_address()`), the kernel mapping's PTE cache bits.
     func writeCombineEffect(_ own: [TestResult]) -> EffectJudgement {
-        let measurement = "memory type of the CPU mappings: vm_page_prot after dma_mmap_attrs(), and the kernel PTE's cache bits where readable (x86 lookup_address), against the baseline's"
+        let measurement = "memory type of the CPU mappings: vm_page_prot after dma_mmap_attrs(), and the kernel PTE's cache bits where readable (lookup_address), against the baseline's"
         var compared: [(key: String, test: TestResult, base: TestResult)] = []
         for key in ["vm_page_prot", "kernel_pte_cache"] {
             compared += peers(own) { $0.observed[key] != nil }.map { (key, $0.0, $0.1) }
