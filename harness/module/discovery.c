@@ -15,6 +15,7 @@
 #include <linux/swiotlb.h>
 #include <linux/utsname.h>
 
+#include "compat.h"
 #include "harness.h"
 #include "watch.h"
 
@@ -128,9 +129,9 @@ void dh_discovery_run(struct dh_ctx *ctx, struct ktap_suite *s)
 	ktap_diag_u64(&d, "max_mapping_size", dma_max_mapping_size(dev));
 	ktap_diag_u64(&d, "opt_mapping_size", dma_opt_mapping_size(dev));
 	ktap_diag_bool(&d, "can_mmap", dma_can_mmap(dev));
-	ktap_diag_bool(&d, "swiotlb", is_swiotlb_active(dev));
+	ktap_diag_bool(&d, "swiotlb", dh_is_swiotlb_active(dev));
 	ktap_diag_u64(&d, "page_size", PAGE_SIZE);
-	ktap_diag_u64(&d, "max_order", MAX_ORDER);
+	ktap_diag_u64(&d, "max_order", DH_MAX_ORDER);
 #ifdef CONFIG_DMA_CMA
 	/* Large CMA blocks are aligned to PAGE_SIZE << this order only. */
 	ktap_diag_u64(&d, "cma_alignment", CONFIG_CMA_ALIGNMENT);

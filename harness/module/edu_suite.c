@@ -28,6 +28,7 @@
 #include <linux/string.h>
 #include <linux/swiotlb.h>
 
+#include "compat.h"
 #include "dh_uapi.h"
 #include "harness.h"
 
@@ -218,7 +219,8 @@ static void dh_edu_streaming(struct dh_ctx *ctx, struct ktap_suite *s,
 	if (dma_mapping_error(dev, dma))
 		goto out_free;	/* a refused mapping is data */
 	ktap_diag_hex(&d, "dma", dma);
-	bounced = dh_dma_phys(dev, dma, &phys) && is_swiotlb_buffer(dev, phys);
+	bounced = dh_dma_phys(dev, dma, &phys) &&
+		  dh_is_swiotlb_buffer(dev, phys);
 	ktap_diag_bool(&d, "bounced", bounced);
 	ret = edu_dma_to_ram(&ctx->edu, 0, dma, EDU_XFER_LEN, &to_ram_ns);
 	if (ret == -ETIMEDOUT) {

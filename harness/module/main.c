@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "fault.h"
 #include "harness.h"
 #include "watch.h"
@@ -70,7 +71,7 @@ static unsigned int dh_irq_types(void)
 	if (!strcmp(edu_irq, "msi"))
 		return PCI_IRQ_MSI;
 	if (!strcmp(edu_irq, "intx"))
-		return PCI_IRQ_LEGACY;
+		return DH_PCI_IRQ_INTX;
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 
+#include "compat.h"
 #include "harness.h"
 
 static const unsigned int dh_mask_bits[] = { 64, 32, 31, 30, 28, 24 };
@@ -188,7 +189,7 @@ static void dh_stream_map(struct dh_ctx *ctx, struct ktap_suite *s,
 			ktap_diag_hex(&d, "dma", dma);
 			ktap_diag_bool(&d, "bounced",
 				       dh_dma_phys(dev, dma, &phys) &&
-				       is_swiotlb_buffer(dev, phys));
+				       dh_is_swiotlb_buffer(dev, phys));
 			ktap_diag_bool(&d, "in_mask",
 				       dma + PAGE_SIZE - 1 <= mask);
 			if (dma + PAGE_SIZE - 1 > mask)

@@ -20,6 +20,7 @@
 #include <linux/scatterlist.h>
 #include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "harness.h"
 
 #define DH_SGT_NSIZES	3
@@ -73,8 +74,8 @@ static void dh_sgt_walk(struct sg_table *sgt, void *cpu, enum dh_kind kind,
 			continue;
 		for (off = 0; off < sg->length; off += PAGE_SIZE) {
 			size_t in = sg->offset + off;
-			struct page *page = nth_page(sg_page(sg),
-						     in >> PAGE_SHIFT);
+			struct page *page = dh_nth_page(sg_page(sg),
+							in >> PAGE_SHIFT);
 
 			if (w->pages_match &&
 			    page != dh_buf_page(cpu, kind, pos + off)) {
