@@ -12,7 +12,8 @@ extension Harness {
             got worse or that is missing from NEW, or a dma_bench p50 (alloc or free) that grew by more \
             than --threshold percent and more than --floor-ns. Findings waived in NEW (--waivers) are \
             listed, not counted. Exit codes: 0 nothing regressed; 1 regressed; 2 a report, the waiver \
-            file or an option is wrong.
+            file or an option is wrong. With --base-debian and --new-debian, one arch is compared \
+            across kernel lines: targets are matched by arch and variant, from two reports or one.
             """)
 
         enum Format: String, ExpressibleByArgument { case markdown, json }
@@ -41,7 +42,16 @@ extension Harness {
         @Option(name: .long, help: "Compare only targets matching this glob (repeatable), e.g. '*-iommu'.")
         var target: [String] = []
 
+        @Option(name: .customLong("base-debian"), help: "Only BASE's targets on this Debian kernel line, matched to NEW's by arch and variant.")
+        var baseDebian: String?
+
+        @Option(name: .customLong("new-debian"), help: "Only NEW's targets on this Debian kernel line (BASE and NEW may be one report of several lines).")
+        var newDebian: String?
+
         func validate() throws {
+            if (baseDebian == nil) != (newDebian == nil) {
+                throw ValidationError("--base-debian and --new-debian go together: one kernel line against another")
+            }
             if threshold < 0 { throw ValidationError("--threshold must be a percentage of 0 or more") }
             if floorNanoseconds < 0 { throw ValidationError("--floor-ns must be 0 or more") }
         }
@@ -50,6 +60,10 @@ extension Harness {
             try Harness.guarded {
                 var baseReport = try RunReport.load(from: URL(fileURLWithPath: base))
                 var newReport = try RunReport.load(from: URL(fileURLWithPath: new))
+                if let baseDebian, let newDebian {
+                    baseReport = try ReportComparison.onKernelLine(baseReport, suite: baseDebian, file: base)
+                    newReport = try ReportComparison.onKernelLine(newReport, suite: newDebian, file: new)
+                }
                 if !target.isEmpty {
                     // Both sides narrowed alike, so a target left out on purpose is not "missing".
                     baseReport.targets = baseReport.targets.filter { id in target.contains { Glob.matches($0, id.id) } }

@@ -36,74 +36,131 @@ struct BootTests {
             #expect(coherentAnyway || noBounceBuffer, "\(target.id): \(target.reason ?? "")")
         }
         for target in report.targets where target.status == .unsupported && target.suites.isEmpty {
-            // Only a variant the profile declares unsupported may be skipped, and it says why.
-            let declared = catalog.profiles[target.arch]?.variants[target.variant]?.unsupported
-            #expect(declared != nil && target.reason == declared, "\(target.id)")
-            #expect(target.suites.isEmpty && target.boot == nil)
+            try Self.expectDeclaredUnsupported(target, catalog: catalog)
         }
         for target in report.targets where !target.suites.isEmpty {
-            #expect(target.boot?.ending == .poweredOff, "\(target.id): \(target.reason ?? "")")
-            #expect(target.ktapComplete, "\(target.id)")
-            #expect(!target.findings.contains { $0.kind == .eduClamp }, "\(target.id): QEMU's log is free of edu clamps")
-            #expect([.passed, .failed, .unsupported].contains(target.status), "\(target.id): \(target.reason ?? "")")
-            #expect(Set(target.stages.map(\.stage)) == Set(StageName.allCases), "\(target.id) timed every stage")
-            let discovery = try #require(target.suites.first { $0.name == "dma_discovery" }?.tests.first)
-            #expect(discovery.observed["variant"] == target.variant, "the guest ran the variant asked for")
-            if target.variant == "iommu" {
-                #expect(discovery.observed["ops"] == "iommu", "\(target.id): edu sits behind the IOMMU")
-            }
-
-            // Provenance is checkable: the cached .deb matches the sha256 the report names.
-            guard case .debian(let packages, _)? = target.kernel?.provenance else {
-                Issue.record("\(target.id) has no Debian provenance")
-                continue
-            }
-            #expect(packages.contains { $0.name.hasPrefix("linux-image-") })
-            #expect(target.kernel?.moduleVermagic?.hasPrefix(target.kernel!.release + " ") == true)
-
-            // Every attribute was exercised and judged from evidence (README, "Verdicts").
-            #expect(target.attributes.map(\.attribute) == ConformanceAttributes.columns)
-            let vacuous = Set((target.vacuous ?? []).filter(\.wholeTest).flatMap(\.tests))
-            for attribute in target.attributes + (target.combinations ?? []) {
-                #expect(attribute.verdict != .untested, "\(target.id) \(attribute.attribute)")
-                #expect(!attribute.evidence.isEmpty, "\(target.id) \(attribute.attribute)")
-                #expect(!attribute.effect.measurement.isEmpty, "\(target.id) \(attribute.attribute) names its measurement")
-                #expect(vacuous.isDisjoint(with: attribute.evidence), "\(target.id) \(attribute.attribute) counts a vacuous check")
-                // Never violated through inheritance alone: each added check failed in the guest
-                // with the attribute and not for the baseline at the same request.
-                if attribute.verdict == .violated { #expect(!attribute.added.isEmpty || attribute.ownContract.state == .broken) }
-                for added in attribute.added {
-                    for id in added.baselineTests {
-                        let reason = target.allTests.first { $0.id == id }?.observed["reason"] ?? ""
-                        #expect(!reason.split(separator: "+").contains(Substring(added.check)), "\(id) fails \(added.check) too")
-                    }
-                }
-            }
-
-            // The device really moved data for every attribute the CPU can read (no device DMA in noncoherent).
-            let edu = try #require(target.suites.first { $0.name == "dma_edu" }, "\(target.id) ran dma_edu")
-            if target.variant == "noncoherent" {
-                #expect(edu.status == .skip)
-            } else {
-                for test in edu.tests where test.status != .skip {
-                    // A round trip through a coherent buffer, or edu's data seen after a streaming unmap.
-                    if test.name.hasPrefix("streaming_unmap") {
-                        #expect(test.name.hasSuffix("skip_cpu_sync") || test.observed["cpu_sees_device"] == "1", "\(test.id) on \(target.id)")
-                    } else {
-                        #expect(test.observed["roundtrip"] == "1", "\(test.id) on \(target.id)")
-                    }
-                    #expect(Int(test.observed["transfer_ns"] ?? "") ?? 0 > 0)
-                }
-            }
-            #expect(discovery.observed["ops"] != nil && discovery.observed["coherent"] != nil)
-
-            // The evidence stays beside the report.
-            let console = try String(contentsOf: out.appendingPathComponent(target.logs.console ?? "-"), encoding: .utf8)
-            #expect(console.contains("KTAP version 1") && console.contains("dma-harness: suite end"))
-            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(target.logs.qemu ?? "-").path))
+            try Self.expectConformantBoot(target, out: out)
         }
         // The table on stdout names every target.
         for target in report.targets { #expect(result.standardOutput.contains(target.id)) }
+        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
+    }
+
+    /// A target not booted: only a variant the profile declares unsupported, or an arch whose
+    /// recipe names no kernel on that line, and it says why.
+    static func expectDeclaredUnsupported(_ target: TargetReport, catalog: ArchCatalog) throws {
+        let declared = target.suite.flatMap { catalog.unavailability(arch: target.arch, suite: $0) }
+            ?? catalog.profiles[target.arch]?.variants[target.variant]?.unsupported
+        #expect(declared != nil && target.reason == declared, "\(target.id)")
+        #expect(target.suites.isEmpty && target.boot == nil)
+    }
+
+    /// A booted target: powered off after a complete suite, every attribute judged from evidence,
+    /// real device DMA, provenance and evidence kept.
+    static func expectConformantBoot(_ target: TargetReport, out: URL) throws {
+        #expect(target.boot?.ending == .poweredOff, "\(target.id): \(target.reason ?? "")")
+        #expect(target.ktapComplete, "\(target.id)")
+        #expect(!target.findings.contains { $0.kind == .eduClamp }, "\(target.id): QEMU's log is free of edu clamps")
+        #expect([.passed, .failed, .unsupported].contains(target.status), "\(target.id): \(target.reason ?? "")")
+        #expect(Set(target.stages.map(\.stage)) == Set(StageName.allCases), "\(target.id) timed every stage")
+        let discovery = try #require(target.suites.first { $0.name == "dma_discovery" }?.tests.first)
+        #expect(discovery.observed["variant"] == target.variant, "the guest ran the variant asked for")
+        if target.variant == "iommu" {
+            #expect(discovery.observed["ops"] == "iommu", "\(target.id): edu sits behind the IOMMU")
+        }
+
+        // Provenance is checkable: the cached .deb matches the sha256 the report names.
+        guard case .debian(let packages, _)? = target.kernel?.provenance else {
+            Issue.record("\(target.id) has no Debian provenance")
+            return
+        }
+        #expect(packages.contains { $0.name.hasPrefix("linux-image-") })
+        #expect(target.kernel?.moduleVermagic?.hasPrefix(target.kernel!.release + " ") == true)
+
+        // Every attribute was exercised and judged from evidence (README, "Verdicts").
+        #expect(target.attributes.map(\.attribute) == ConformanceAttributes.columns)
+        let vacuous = Set((target.vacuous ?? []).filter(\.wholeTest).flatMap(\.tests))
+        for attribute in target.attributes + (target.combinations ?? []) {
+            #expect(attribute.verdict != .untested, "\(target.id) \(attribute.attribute)")
+            #expect(!attribute.evidence.isEmpty, "\(target.id) \(attribute.attribute)")
+            #expect(!attribute.effect.measurement.isEmpty, "\(target.id) \(attribute.attribute) names its measurement")
+            #expect(vacuous.isDisjoint(with: attribute.evidence), "\(target.id) \(attribute.attribute) counts a vacuous check")
+            // Never violated through inheritance alone: each added check failed in the guest
+            // with the attribute and not for the baseline at the same request.
+            if attribute.verdict == .violated { #expect(!attribute.added.isEmpty || attribute.ownContract.state == .broken) }
+            for added in attribute.added {
+                for id in added.baselineTests {
+                    let reason = target.allTests.first { $0.id == id }?.observed["reason"] ?? ""
+                    #expect(!reason.split(separator: "+").contains(Substring(added.check)), "\(id) fails \(added.check) too")
+                }
+            }
+        }
+
+        // The device really moved data for every attribute the CPU can read (no device DMA in noncoherent).
+        let edu = try #require(target.suites.first { $0.name == "dma_edu" }, "\(target.id) ran dma_edu")
+        if target.variant == "noncoherent" {
+            #expect(edu.status == .skip)
+        } else {
+            for test in edu.tests where test.status != .skip {
+                // A round trip through a coherent buffer, or edu's data seen after a streaming unmap.
+                if test.name.hasPrefix("streaming_unmap") {
+                    #expect(test.name.hasSuffix("skip_cpu_sync") || test.observed["cpu_sees_device"] == "1", "\(test.id) on \(target.id)")
+                } else {
+                    #expect(test.observed["roundtrip"] == "1", "\(test.id) on \(target.id)")
+                }
+                #expect(Int(test.observed["transfer_ns"] ?? "") ?? 0 > 0)
+            }
+        }
+        #expect(discovery.observed["ops"] != nil && discovery.observed["coherent"] != nil)
+
+        // The evidence stays beside the report.
+        let console = try String(contentsOf: out.appendingPathComponent(target.logs.console ?? "-"), encoding: .utf8)
+        #expect(console.contains("KTAP version 1") && console.contains("dma-harness: suite end"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(target.logs.qemu ?? "-").path))
+    }
+
+    @Test("every arch boots on every other kernel line, its driver built in a root of the kernel's own suite")
+    func everyKernelLine() throws {
+        let out = HarnessProcess.scratchFolder("lines")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let catalog = try ArchCatalog(layout: ProjectLayout(root: HarnessProcess.packageRoot))
+        let lines = catalog.suites.names.filter { $0 != catalog.suites.default }
+        let result = try HarnessProcess.run(["run", "--arch", "all", "--debian"] + lines + ["--out", out.path, "--timeout", "600"])
+        #expect([0, 1, 4].contains(result.exitCode), "stderr: \(result.standardError)")
+
+        let report = try HarnessProcess.report(in: out)
+        let expectedIDs = lines.flatMap { line in catalog.names.map { "\($0)-direct-\(line)" } }
+        #expect(report.targets.map(\.id).sorted() == expectedIDs.sorted())
+        let hostLine = SuiteCatalog.hostSuiteName()
+        for target in report.targets {
+            #expect(target.suite != nil && target.id.hasSuffix("-\(target.suite ?? "")"), "\(target.id) names its line")
+            if target.suites.isEmpty {
+                try Self.expectDeclaredUnsupported(target, catalog: catalog)
+                continue
+            }
+            try Self.expectConformantBoot(target, out: out)
+            let kernel = try #require(target.kernel, "\(target.id)")
+            guard case .debian(_, let suite) = kernel.provenance else { continue }
+            #expect(suite == target.suite)
+            // Built by the compiler generation the kernel names, inside a root of its suite.
+            let toolchain = try #require(kernel.toolchain, "\(target.id) records its toolchain")
+            #expect(toolchain.place == (target.suite == hostLine ? .host : .buildRoot), "\(target.id)")
+            let named = try #require(kernel.config == nil ? nil : toolchain.kernelCompiler, "\(target.id) knows its compiler")
+            #expect(Toolchain.gccMajor(named) != nil && toolchain.compiler.hasSuffix("gcc-\(Toolchain.gccMajor(named) ?? "")"))
+            #expect(toolchain.matchesKernel != nil)
+            #expect(kernel.version.map { kernel.release.hasPrefix(String($0.prefix { $0 != "." })) } == true)
+        }
+        // One arch across kernel lines: the renderings' view, and compare's.
+        let markdown = try HarnessProcess.run(["report", "--format", "markdown", out.appendingPathComponent("report.json").path])
+        #expect(markdown.exitCode == 0 && markdown.standardOutput.contains("## What changed between kernel lines"))
+        if lines.count >= 2 {
+            let compare = try HarnessProcess.run(["compare", "--format", "json", "--base-debian", lines[0], "--new-debian", lines[1],
+                                                  out.appendingPathComponent("report.json").path, out.appendingPathComponent("report.json").path])
+            #expect([0, 1].contains(compare.exitCode), "\(compare.standardError)")
+            let json = try JSONSerialization.jsonObject(with: Data(compare.standardOutput.utf8)) as? [String: Any]
+            let changes = (json?["changes"] as? [[String: Any]]) ?? []
+            #expect(!changes.contains { ($0["kind"] as? String) == "targetRemoved" }, "every arch is on both lines")
+        }
         #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
     }
 

@@ -42,7 +42,7 @@ public struct DebianArchive: Sendable {
             "-oDir::State::status=/dev/null",
             "-oAPT::Sandbox::User=root",
             "-oDebug::NoLocking=1",
-        ]
+        ] + suite.aptCommandLineOptions
     }
 
     /// Refreshes this arch's package lists. A partly failed update (a mirror mid-sync) is only a

@@ -10,6 +10,19 @@ public struct DebianSuite: Codable, Sendable, Equatable {
     /// One-line apt sources (`deb URI SUITE COMPONENT...`) for this suite, written to a private
     /// sources list: the host's own apt configuration is never read or changed.
     public var sources: [String]
+    /// apt options this suite's archive needs (`Acquire::Check-Valid-Until: false` for sid, whose
+    /// mirrored Release file can outlive its Valid-Until date), for apt and mmdebstrap alike.
+    public var aptOptions: [String: String]? = nil
+
+    /// `aptOptions` as apt-get's `-oKEY=VALUE`.
+    var aptCommandLineOptions: [String] {
+        (aptOptions ?? [:]).sorted { $0.key < $1.key }.map { "-o\($0.key)=\($0.value)" }
+    }
+
+    /// `aptOptions` as mmdebstrap's `--aptopt`, which takes apt.conf syntax (`KEY "VALUE"`).
+    var mmdebstrapOptions: [String] {
+        (aptOptions ?? [:]).sorted { $0.key < $1.key }.map { "--aptopt=\($0.key) \"\($0.value)\"" }
+    }
 }
 
 /// The kernel lines the harness knows, and which one a run gets when none is named.

@@ -68,7 +68,14 @@ public struct ImageProvisioner: Sendable {
         guard let kbuildPackage = headerDependencies.first(where: { $0.hasPrefix("linux-kbuild-") }) else {
             throw HarnessError.infrastructure("\(headersPackage) names no linux-kbuild package")
         }
-        let sources = try [imagePackage, headersPackage, commonPackage, recipe.busybox].map { (try archive.describe($0), archive) }
+        // Newer lines split the image package: the boot image and config come in packages of the
+        // same release it depends on (`linux-binary-<release>`, `linux-base-<release>`). The
+        // modules are not needed: the initramfs loads only the harness's own.
+        let imageParts = try archive.dependencies(of: imagePackage).filter {
+            $0.hasSuffix("-\(release)") && $0 != headersPackage && !$0.hasPrefix("linux-modules-")
+        }
+        let sources = try ([imagePackage] + imageParts + [headersPackage, commonPackage, recipe.busybox])
+            .map { (try archive.describe($0), archive) }
             + [(hostArchive.describe(kbuildPackage), hostArchive)]
         let packages = sources.map(\.0)
         let kbuildDependencies = try hostArchive.dependencies(of: kbuildPackage)
@@ -88,16 +95,18 @@ public struct ImageProvisioner: Sendable {
         let flavour = root.appendingPathComponent("usr/src/linux-headers-\(release)")
         let common = root.appendingPathComponent("usr/src/\(commonPackage)")
         try KernelHeaders.fixUp(flavour: flavour, common: common)
-        let kernelImage = root.appendingPathComponent(recipe.kernelImagePath.replacingOccurrences(of: "{release}", with: release))
-        guard FileManager.default.fileExists(atPath: kernelImage.path) else {
-            throw HarnessError.infrastructure("\(imagePackage) has no \(recipe.kernelImagePath) (recipe \(recipe.arch).json's kernelImagePath)")
+        let inTree = { (pattern: String) in root.appendingPathComponent(pattern.replacingOccurrences(of: "{release}", with: release)) }
+        guard let kernelImage = recipe.kernelImagePaths.map(inTree).first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw HarnessError.infrastructure("\(imagePackage) has none of \(recipe.kernelImagePaths.joined(separator: ", ")) (recipe \(recipe.arch).json's kernelImagePaths)")
         }
+        let config = ["boot/config-{release}", "usr/lib/modules/{release}/config"].map(inTree)
+            .first { FileManager.default.fileExists(atPath: $0.path) }
 
         var image = GuestImage(
             arch: recipe.arch,
             kernelRelease: release,
             kernelImage: kernelImage.path,
-            kernelConfig: root.appendingPathComponent("boot/config-\(release)").path,
+            kernelConfig: config?.path,
             kbuildDirectory: flavour.path,
             busybox: try busybox(in: root, package: recipe.busybox).path,
             provenance: .debian(packages: packages, suite: suite.name))

@@ -13,8 +13,9 @@ public struct ImageRecipe: Codable, Sendable {
     public var kernelHeaders: String
     /// The statically linked busybox package that becomes the guest's user space.
     public var busybox: String
-    /// Where the image package puts the boot image, `{release}` standing for the kernel release.
-    public var kernelImagePath: String
+    /// Where the kernel packages put the boot image, `{release}` standing for the kernel release:
+    /// the first that exists is used (Debian moved it from `boot/` to `usr/lib/modules/` in 7.x).
+    public var kernelImagePaths: [String]
     /// Suites whose archive has no kernel for this architecture, each with the reason.
     public var unavailableIn: [String: String]?
 

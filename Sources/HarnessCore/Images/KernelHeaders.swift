@@ -3,7 +3,7 @@ import Foundation
 /// Makes Debian's headers packages, extracted anywhere, usable for an out-of-tree module build
 /// (FIELD-NOTES, "Building an out-of-tree module for a foreign Debian kernel").
 public enum KernelHeaders {
-    /// Rewrites the flavour Makefile's absolute include of `-common`. The `scripts` and `tools`
+    /// Rewrites the flavour Makefile's absolute paths of both trees. The `scripts` and `tools`
     /// links of both trees are relative (`../../lib/linux-kbuild-X/...`), and the suite's kbuild
     /// package for the build host is extracted into the same tree, so they resolve as they are.
     public static func fixUp(flavour: URL, common: URL) throws {
@@ -13,7 +13,14 @@ public enum KernelHeaders {
         else {
             throw HarnessError.infrastructure("headers at \(flavour.path) are incomplete (no Makefile in the flavour or -common tree)")
         }
-        try "include \(common.path)/Makefile\n".write(to: makefile, atomically: true, encoding: .utf8)
+        // The flavour's Makefile names both trees by their installed paths (`include`, and on newer
+        // lines `KBUILD_OUTPUT=`): point each at where it was extracted.
+        let installed = "/usr/src/"
+        let extracted = flavour.deletingLastPathComponent().path + "/"
+        let text = try String(contentsOf: makefile, encoding: .utf8)
+        if !text.contains(extracted) {
+            try text.replacingOccurrences(of: installed, with: extracted).write(to: makefile, atomically: true, encoding: .utf8)
+        }
         for tree in [flavour, common] {
             for name in ["scripts", "tools"] {
                 let link = tree.appendingPathComponent(name)

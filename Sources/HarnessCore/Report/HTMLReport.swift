@@ -18,6 +18,8 @@ public enum HTMLReport {
             body += "<h2>Variant <code>\(Markup.escape(variant))</code></h2>\n"
             body += matrix(report, variant: variant)
         }
+        let lines = KernelLineChanges(report: report)
+        if !lines.groups.isEmpty { body += kernelLineSection(lines) }
         body += "<h2>Cells</h2>\n<p>Each matrix cell links here: the tests the class rests on, what the guest observed, and its console lines.</p>\n"
         for target in report.targets where target.status != .unsupported {
             body += targetSection(report, target, consoles: consoles)
@@ -26,13 +28,31 @@ public enum HTMLReport {
         return page(title: "dma-harness report \(MarkdownReport.iso(report.run.startedAt))", body: body)
     }
 
+    /// "What changed between kernel lines", as in the Markdown; changed rows get the `changed` class.
+    static func kernelLineSection(_ changes: KernelLineChanges) -> String {
+        var html = "<h2>What changed between kernel lines</h2>\n"
+        for group in changes.groups {
+            html += "<h3><code>\(Markup.escape("\(group.arch)-\(group.variant)"))</code>: \(Markup.escape(KernelLineChanges.versions(of: group)))</h3>\n"
+            let header = group.lines.map { "<th>\(Markup.escape("\($0.suite) \($0.version)"))<br><small>\(Markup.escape($0.status.rawValue))</small></th>" }.joined()
+            for (title, rows, absent) in [("attribute", group.attributes, "–"), ("finding", group.findings, "absent")] where !rows.isEmpty {
+                html += "<table class=\"lines\">\n<thead><tr><th>\(title)</th>\(header)</tr></thead>\n<tbody>\n"
+                for row in rows {
+                    html += "<tr\(row.changed ? " class=\"changed\"" : "")><th scope=\"row\"><code>\(Markup.escape(row.subject))</code></th>"
+                    html += row.values.map { "<td>\(Markup.escape($0 ?? absent))</td>" }.joined() + "</tr>\n"
+                }
+                html += "</tbody></table>\n"
+            }
+        }
+        return html
+    }
+
     static func matrix(_ report: RunReport, variant: String) -> String {
         let columns = ConformanceAttributes.columns
         var html = "<table class=\"matrix\">\n<thead><tr><th>arch</th><th>status</th><th>tests</th>"
         html += columns.map { "<th>\(Markup.escape(SummaryTable.abbreviation($0)))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for target in report.targets where target.variant == variant {
             let status = report.isWaived(target) ? "passed (xfail)" : target.status.rawValue
-            html += "<tr><th scope=\"row\">\(Markup.escape(target.arch))</th>"
+            html += "<tr><th scope=\"row\">\(Markup.escape(MarkdownReport.rowLabel(report, target)))</th>"
             html += "<td class=\"status s-\(Markup.escape(target.status.rawValue))\" title=\"\(Markup.escape(target.reason ?? ""))\">\(Markup.escape(status))</td>"
             html += "<td>\(target.summary.passed)/\(target.summary.total)</td>"
             for column in columns {
@@ -190,6 +210,7 @@ public enum HTMLReport {
         th, td { border: 1px solid #c8c8c8; padding: 3px 7px; text-align: left; vertical-align: top; }
         table.matrix td { text-align: center; min-width: 5.5em; }
         table.matrix a { color: inherit; text-decoration: none; display: block; }
+        table.lines tr.changed { background: #fff3cd; font-weight: bold; }
         .c-honored { background: #b7e4b9; } .c-ignored { background: #d7e3f4; } .c-rejected { background: #ffd59a; }
         .c-indistinguishable { background: #e2ecd9; } .c-not_applicable, .c-unmeasured { background: #f3f3f3; color: #555; }
         .c-kept, .c-conforming { background: #b7e4b9; }

@@ -19,10 +19,47 @@ public enum MarkdownReport {
                 out += "\n" + violations(report, target: target)
             }
         }
+        let lines = KernelLineChanges(report: report)
+        if !lines.groups.isEmpty { out += "\n" + kernelLineSection(lines) }
         if let waivers = report.waivers {
             out += "\n" + waiverSection(waivers)
         }
         return out
+    }
+
+    /// "What changed between 6.1, 6.12 and 7.2": per arch and variant, each attribute's cell and
+    /// each finding's tier on every kernel line; a row whose lines differ is marked.
+    static func kernelLineSection(_ changes: KernelLineChanges) -> String {
+        var out = "## What changed between kernel lines\n"
+        for group in changes.groups {
+            out += "\n### \(MarkdownText.code("\(group.arch)-\(group.variant)")): \(cell(KernelLineChanges.versions(of: group)))\n\n"
+            let header = group.lines.map { "\(cell($0.suite)) \(cell($0.version)) (\($0.status.rawValue))" }
+            out += "| attribute | " + header.joined(separator: " | ") + " | changed |\n"
+            out += "|" + String(repeating: " --- |", count: group.lines.count + 2) + "\n"
+            for row in group.attributes {
+                out += "| \(MarkdownText.tableCode(row.subject)) | " + row.values.map { cell($0 ?? "–") }.joined(separator: " | ")
+                    + " | \(row.changed ? "**changed**" : "") |\n"
+            }
+            guard !group.findings.isEmpty else {
+                out += "\nNo finding on any line.\n"
+                continue
+            }
+            out += "\n| finding | " + header.joined(separator: " | ") + " | changed |\n"
+            out += "|" + String(repeating: " --- |", count: group.lines.count + 2) + "\n"
+            for row in group.findings {
+                out += "| \(MarkdownText.tableCode(row.subject)) | " + row.values.map { cell($0 ?? "absent") }.joined(separator: " | ")
+                    + " | \(row.changed ? "**changed**" : "") |\n"
+            }
+        }
+        return out
+    }
+
+    /// A matrix row's name: the arch, with its kernel line when the report holds several.
+    static func rowLabel(_ report: RunReport, _ target: TargetReport) -> String {
+        let lines = Set(report.targets.map { KernelLineChanges.suite(of: $0) ?? "user" })
+        guard lines.count > 1 else { return target.arch }
+        let line = KernelLineChanges.suite(of: target) ?? "user kernel"
+        return "\(target.arch) \(line)" + (target.kernel?.version.map { " \($0)" } ?? "")
     }
 
     /// The run's facts in plain words; each format escapes them its own way.
@@ -63,7 +100,7 @@ public enum MarkdownReport {
         out += "|" + String(repeating: " --- |", count: columns.count + 3) + "\n"
         for target in report.targets where target.variant == variant {
             let status = report.isWaived(target) ? "passed (xfail)" : target.status.rawValue
-            var row = [MarkdownText.tableCode(target.arch), status, "\(target.summary.passed)/\(target.summary.total)"]
+            var row = [MarkdownText.tableCode(rowLabel(report, target)), status, "\(target.summary.passed)/\(target.summary.total)"]
             for column in columns {
                 guard let attribute = target.attributes.first(where: { $0.attribute == column }) else {
                     row.append("–")

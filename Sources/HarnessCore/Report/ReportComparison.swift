@@ -55,6 +55,24 @@ public struct ReportComparison: Codable, Sendable {
     public var staleWaivers: [Waiver]
     public var regressed: Bool { changes.contains { $0.regression } }
 
+    /// The targets of `report` that ran on kernel line `suite`, with ids reduced to
+    /// `<arch>-<variant>`, so that one arch can be compared across kernel lines (`compare
+    /// --base-debian bookworm --new-debian sid`, from one report or two). A usage error when the
+    /// report has no target on that line.
+    public static func onKernelLine(_ report: RunReport, suite: String, file: String) throws -> RunReport {
+        var narrowed = report
+        narrowed.targets = report.targets.filter { KernelLineChanges.suite(of: $0) == suite }.map { target in
+            var renamed = target
+            renamed.id = "\(target.arch)-\(target.variant)"
+            return renamed
+        }
+        guard !narrowed.targets.isEmpty else {
+            let lines = Set(report.targets.compactMap { KernelLineChanges.suite(of: $0) }).sorted()
+            throw HarnessError.usage("\(file) has no target on kernel line '\(suite)'; it has: \(lines.isEmpty ? "none" : lines.joined(separator: ", "))")
+        }
+        return narrowed
+    }
+
     /// Compares two reports (waivers, if wanted, already applied to both with `Waivers.apply`).
     public static func compare(base: RunReport, new: RunReport, baseName: String, newName: String,
                                noise: TimingNoise = TimingNoise()) -> ReportComparison {

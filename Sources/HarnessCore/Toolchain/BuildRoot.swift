@@ -49,7 +49,8 @@ public struct BuildRoot: Sendable {
             let outcome = try Subprocess.run(
                 "mmdebstrap",
                 ["--mode=root", "--variant=essential", "--include=\(wanted.joined(separator: ","))",
-                 "--skip=cleanup/reproducible", suite.name, partial.path] + suite.sources,
+                 "--skip=cleanup/reproducible"] + suite.mmdebstrapOptions
+                    + [suite.name, partial.path] + suite.sources,
                 onErrorLine: { line in
                     // mmdebstrap's step lines start with "I: "; its apt output is too chatty to relay.
                     if line.hasPrefix("I: ") { progress("\(suite.name) build root: \(line.dropFirst(3))") }
