@@ -28,6 +28,23 @@ struct DomainXMLTests {
         #expect(try root.nodes(forXPath: "name").first?.stringValue == "dmah-1-<x>&'")
     }
 
+    @Test("a profile without a CPU model gets no <cpu>; an IOMMU's driver attributes and a variant's features come from the profile")
+    func optionalCPUAndIOMMUData() throws {
+        let spec = BootSpec(domainName: "d", kernelImage: "/k", initramfs: "/i", kernelArguments: [])
+        let riscv = try XMLDocument(xmlString: DomainXML.make(target: try target("riscv64"), boot: spec, emulator: "/q"))
+        #expect(try riscv.nodes(forXPath: "//cpu").isEmpty)
+        #expect(try riscv.nodes(forXPath: "//os/type/@arch").first?.stringValue == "riscv64")
+        var iommu = try target("x86_64")
+        iommu.variant = "iommu"
+        let x86 = try XMLDocument(xmlString: DomainXML.make(target: iommu, boot: spec, emulator: "/q"))
+        #expect(try x86.nodes(forXPath: "//iommu/@model").first?.stringValue == "intel")
+        #expect(try x86.nodes(forXPath: "//iommu/driver/@intremap").first?.stringValue == "on")
+        #expect(try x86.nodes(forXPath: "//features/ioapic/@driver").first?.stringValue == "qemu")
+        #expect(try x86.nodes(forXPath: "//features/acpi").count == 1)
+        #expect(DomainXML.featureElement("ioapic driver=qemu") == "<ioapic driver='qemu'/>")
+        #expect(!DomainXML.featureElement("x<y a='b'").contains("<y"), "a feature name keeps to XML name characters")
+    }
+
     @Test("arm gets highmem=off and edu through qemu:commandline; x86 gets ACPI")
     func profileData() throws {
         let spec = BootSpec(domainName: "d", kernelImage: "/k", initramfs: "/i", kernelArguments: [])

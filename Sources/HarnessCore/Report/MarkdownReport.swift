@@ -56,7 +56,7 @@ public enum MarkdownReport {
 
     /// A matrix row's name: the arch, with its kernel line when the report holds several.
     static func rowLabel(_ report: RunReport, _ target: TargetReport) -> String {
-        let lines = Set(report.targets.map { KernelLineChanges.suite(of: $0) ?? "user" })
+        let lines = Set(report.targets.filter { $0.kernel != nil }.map { KernelLineChanges.suite(of: $0) ?? "user" })
         guard lines.count > 1 else { return target.arch }
         let line = KernelLineChanges.suite(of: target) ?? "user kernel"
         return "\(target.arch) \(line)" + (target.kernel?.version.map { " \($0)" } ?? "")
