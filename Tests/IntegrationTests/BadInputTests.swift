@@ -40,6 +40,22 @@ struct BadInputTests {
         #expect(result.standardError.contains(option))
     }
 
+    @Test("an arch without a kernel on the asked-for line says why, in one line, and which lines have one")
+    func archWithoutKernelOnLine() throws {
+        let catalog = try ArchCatalog(layout: ProjectLayout(root: HarnessProcess.packageRoot))
+        for arch in catalog.names {
+            let without = catalog.suites.names.filter { catalog.unavailability(arch: arch, suite: $0) != nil }
+            guard let line = without.first else { continue }
+            let out = HarnessProcess.scratchFolder("noline")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let result = try HarnessProcess.run(["run", "--arch", arch, "--debian", line, "--out", out.path])
+            #expect(result.exitCode == ExitStatus.usage.rawValue)
+            let message = errorLine(result)
+            #expect(message.contains(arch) && message.contains(line) && message.contains(catalog.unavailability(arch: arch, suite: line)!))
+            #expect(!result.standardError.contains("Fatal error") && result.standardError.split(separator: "\n").count == 1)
+        }
+    }
+
     @Test("a missing kernel file is named")
     func missingKernel() throws {
         let out = HarnessProcess.scratchFolder("nokernel")

@@ -164,6 +164,62 @@ struct BootTests {
         #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
     }
 
+    @Test("--kernel/--kbuild takes a Debian kernel and its header tree as a pair (the release is utsrelease.h's, not kernel.release's)")
+    func debianHeaderTreeAsKbuild() throws {
+        let out = HarnessProcess.scratchFolder("pair")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let image = try BadInputTests.cachedImage("x86_64")
+        let upstream = try String(contentsOfFile: image.kbuildDirectory + "/include/config/kernel.release", encoding: .utf8)
+        #expect(upstream.trimmingCharacters(in: .whitespacesAndNewlines) != image.kernelRelease, "the tree is a Debian pair")
+        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path,
+                                             "--kernel", image.kernelImage, "--kbuild", image.kbuildDirectory])
+        #expect([0, 1, 4].contains(result.exitCode), "stderr: \(result.standardError)")
+        let target = try #require(try HarnessProcess.report(in: out).targets.first)
+        #expect(target.id == "x86_64-direct" && target.suite == nil)
+        guard case .user(_, let sha256, let kbuild)? = target.kernel?.provenance else {
+            Issue.record("no user provenance")
+            return
+        }
+        #expect(sha256 == (try FileDigest.sha256(of: URL(fileURLWithPath: image.kernelImage))) && kbuild == image.kbuildDirectory)
+        #expect(target.kernel?.moduleVermagic?.hasPrefix(image.kernelRelease + " ") == true)
+        #expect(target.kernel?.toolchain?.place == .host)
+        #expect([.passed, .failed].contains(target.status) && target.ktapComplete, "\(target.reason ?? "")")
+        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
+    }
+
+    @Test("a kernel built from Debian's linux-source-6.1 (harness/kernels) boots with --kernel/--kbuild: the kernel developer's path")
+    func selfBuiltKernel() throws {
+        // Built once into the cache (about 7 minutes on 2 cores), reused by later runs.
+        let script = HarnessProcess.packageRoot.appendingPathComponent("Tests/Integration/build-test-kernel.sh")
+        let build = try Subprocess.run("bash", [script.path, RunOptions.defaultCacheRoot.appendingPathComponent("test-kernels").path])
+        #expect(build.succeeded, "\(build.tail(lines: 5))")
+        let outputs = Dictionary(build.standardOutput.split(separator: "\n").compactMap { line -> (String, String)? in
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }, uniquingKeysWith: { _, last in last })
+        let bzImage = try #require(outputs["bzImage"]), tree = try #require(outputs["kbuild"])
+        let release = try Subprocess.checked("make", ["-s", "-C", tree, "kernelrelease"]).standardOutput
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let out = HarnessProcess.scratchFolder("selfbuilt")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try HarnessProcess.run(["run", "--arch", "x86_64", "--out", out.path, "--kernel", bzImage, "--kbuild", tree])
+        #expect([0, 1, 4].contains(result.exitCode), "stderr: \(result.standardError)")
+        let target = try #require(try HarnessProcess.report(in: out).targets.first)
+        #expect(target.kernel?.release == release)
+        #expect(target.kernel?.moduleVermagic?.hasPrefix(release + " ") == true)
+        #expect(target.kernel?.config?["CONFIG_SWIOTLB"] != nil, "the tree's .config is read")
+        guard case .user(let file, _, let kbuild)? = target.kernel?.provenance else {
+            Issue.record("no user provenance")
+            return
+        }
+        #expect(file == bzImage && kbuild == tree)
+        #expect(target.boot?.ending == .poweredOff && target.ktapComplete, "\(target.reason ?? "")")
+        #expect([.passed, .failed].contains(target.status))
+        #expect(target.attributes.allSatisfy { $0.verdict != .untested })
+        #expect(HarnessProcess.leftoverQEMU(of: result.pid).isEmpty)
+    }
+
     @Test("DMA outside edu's mask is caught in QEMU's log")
     func eduClamp() throws {
         let out = HarnessProcess.scratchFolder("clamp")
