@@ -49,9 +49,11 @@ def raw_qemu_command(domain_xml: Path):
         else:
             rest.append(extra[i])
             i += 1
+    # A profile without a CPU model (riscv64) leaves it to the machine's default, as libvirt does.
+    cpu = root.find("cpu/model")
     command = [root.find("devices/emulator").text,
                "-machine", ",".join([machine, "accel=tcg"] + machine_options),
-               "-cpu", root.find("cpu/model").text,
+               *(["-cpu", cpu.text] if cpu is not None else []),
                "-m", root.find("memory").text, "-smp", root.find("vcpu").text,
                "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
                "-kernel", root.find("os/kernel").text,

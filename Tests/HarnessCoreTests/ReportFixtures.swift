@@ -16,4 +16,6 @@ enum ReportFixture {
     /// Run 1: every arch x variant. Run 2: arm64-direct with cma=0 (passes). Run 3: arm64-direct
     /// with init_on_alloc=1 (fails like run 1, slower).
     static let all = "run1-all", cma0 = "run2-arm64-cma0", initOnAlloc = "run3-arm64-init-on-alloc"
+    /// Run 4: every arch, direct, on every Debian kernel line (bookworm, trixie, sid).
+    static let lines = "run4-lines"
 }

@@ -25,6 +25,9 @@ public struct Target: Sendable {
         "\(profile.name)-\(variant)" + (isDefaultSuite || kernel != .debian ? "" : "-\(suite.name)")
     }
 
+    /// The clock the guest runs on.
+    public var clock = GuestClock.realtime
+
     /// The DMA mask width QEMU's edu enforces (its `dma_mask`); the driver is told the same number.
     public var eduDMABits: Int = 32
 

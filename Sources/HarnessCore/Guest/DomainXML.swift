@@ -24,6 +24,7 @@ public enum DomainXML {
             + "dma_mask=\(String(format: "0x%llx", (UInt64(1) << UInt64(target.eduDMABits)) &- 1))"
         var qemuArguments = ["-device", edu]
         if !machineOptions.isEmpty { qemuArguments += ["-machine", machineOptions.joined(separator: ",")] }
+        if let icount = target.clock.icountOption { qemuArguments += ["-icount", icount] }
 
         var xml = """
         <domain type='qemu' xmlns:qemu='\(qemuNamespace)'>

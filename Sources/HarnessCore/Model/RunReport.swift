@@ -68,6 +68,8 @@ public struct TargetReport: Codable, Sendable {
     /// The Debian kernel line (`bookworm`, `trixie`, `sid`); nil for a user's own kernel and in
     /// reports older than 2.1.
     public var suite: String? = nil
+    /// The clock the guest's own figures were measured on (2.1); absent means real time.
+    public var clock: GuestClock? = nil
     public var machine: String
     public var cpu: String
     public var kernel: KernelFacts?

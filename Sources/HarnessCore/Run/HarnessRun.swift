@@ -40,7 +40,11 @@ public final class HarnessRun: @unchecked Sendable {
         let catalog = try ArchCatalog(layout: layout)
         let targets = try options.selection.apply(to: TargetPlanner.plan(
             arches: options.arches, variants: options.variants, suites: options.suites, kernel: options.kernel, catalog: catalog,
-            eduDMABits: options.eduDMABits))
+            eduDMABits: options.eduDMABits)).map { target -> Target in
+                var clocked = target
+                clocked.clock = options.clock
+                return clocked
+            }
         let planSeconds = Date().timeIntervalSince(planStart)
         try Self.prepareOutput(options.outDirectory)
         report.run.libvirtURI = options.connectURI ?? HostConnection.embeddedURI(

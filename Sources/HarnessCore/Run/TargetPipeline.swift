@@ -42,6 +42,7 @@ struct TargetPipeline {
             boot: nil, ktapComplete: false, suites: [], attributes: [], findings: [],
             summary: TestCounts(tests: []), logs: LogPaths())
         if case .debian = target.kernel { report.suite = target.suite.name }
+        report.clock = target.clock
         var verdicts: TargetVerdicts?
         // Every guest runs under TCG (DomainXML's domain type 'qemu'); the config is the image's.
         var verdictContext: VerdictContext {

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Does the instruction-counted guest clock give the same answers as real time?
+
+Runs the same targets with `--clock realtime` and with `--clock icount`, one after the other, and
+compares every target's test ids and statuses. Prints one line per target (tests, differences,
+guest seconds in each mode) and exits 1 if any target differs, so a default clock can be chosen
+on evidence. Needs a built harness (swift build -c release) and a warm cache.
+
+    Tests/Benchmarks/clock_equivalence.py --arch all --variant all --debian bookworm
+"""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(out: Path, clock: list, args) -> dict:
+    command = [str(ROOT / args.build / "harness"), "run", "--arch", *args.arch, "--variant", *args.variant,
+               "--debian", *args.debian, "--out", str(out), *clock]
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode not in (0, 1, 4):
+        sys.exit(f"clock_equivalence: {' '.join(command)} exited {result.returncode}: {result.stderr.strip()[-400:]}")
+    return json.loads((out / "report.json").read_text())
+
+
+def outcomes(target: dict) -> dict:
+    return {test["id"]: test["status"] for suite in target["suites"] for test in suite["tests"]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", nargs="+", default=["all"])
+    parser.add_argument("--variant", nargs="+", default=["all"])
+    parser.add_argument("--debian", nargs="+", default=["bookworm"])
+    parser.add_argument("--icount-shift", default="0")
+    parser.add_argument("--build", default=".build/release")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dh-clock-") as scratch:
+        real = run(Path(scratch) / "realtime", ["--clock", "realtime"], args)
+        counted = run(Path(scratch) / "icount", ["--clock", "icount", "--icount-shift", args.icount_shift], args)
+    by_id = {target["id"]: target for target in counted["targets"]}
+    differing = 0
+    print(f"{'target':26} {'status':12} {'tests':>5} {'differ':>6} {'realtime s':>10} {'icount s':>9}")
+    for target in real["targets"]:
+        other = by_id.get(target["id"])
+        if target["status"] == "unsupported" and not target["suites"]:
+            print(f"{target['id']:26} {'unsupported':12}")
+            continue
+        a, b = outcomes(target), outcomes(other or {"suites": []})
+        diff = sorted(key for key in a.keys() | b.keys() if a.get(key) != b.get(key))
+        differing += bool(diff) or other is None or target["status"] != other["status"]
+        seconds = lambda t: (t or {}).get("boot", {}) and t["boot"]["guestSeconds"]
+        print(f"{target['id']:26} {target['status'] + ('' if other and other['status'] == target['status'] else '/' + (other or {}).get('status', 'missing')):12} "
+              f"{len(a):5} {len(diff):6} {seconds(target) or 0:10.1f} {seconds(other) or 0:9.1f}")
+        for key in diff[:10]:
+            print(f"    {key}: realtime {a.get(key)}, icount {b.get(key)}")
+    print(f"{differing} target(s) differ")
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
