@@ -38,10 +38,12 @@ def main():
     parser.add_argument("--debian", nargs="+", default=["bookworm"])
     parser.add_argument("--icount-shift", default="0")
     parser.add_argument("--build", default=".build/release")
+    parser.add_argument("--keep", help="keep both runs' output under this folder (realtime/, icount/)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dh-clock-") as scratch:
-        real = run(Path(scratch) / "realtime", ["--clock", "realtime"], args)
-        counted = run(Path(scratch) / "icount", ["--clock", "icount", "--icount-shift", args.icount_shift], args)
+        folder = Path(args.keep) if args.keep else Path(scratch)
+        real = run(folder / "realtime", ["--clock", "realtime"], args)
+        counted = run(folder / "icount", ["--clock", "icount", "--icount-shift", args.icount_shift], args)
     by_id = {target["id"]: target for target in counted["targets"]}
     differing = 0
     print(f"{'target':26} {'status':12} {'tests':>5} {'differ':>6} {'realtime s':>10} {'icount s':>9}")
