@@ -95,7 +95,6 @@ struct BadInputTests {
 
     @Test("a missing host tool names its apt package and the stage it stopped", arguments: [
         ("qemu-system-x86_64", "x86_64", "qemu-system-x86", StageName.boot),
-        ("aarch64-linux-gnu-gcc", "arm64", "gcc-aarch64-linux-gnu", StageName.build),
     ])
     func missingHostTool(tool: String, arch: String, package: String, stage: StageName) throws {
         let out = HarnessProcess.scratchFolder("no-\(tool)")
@@ -105,6 +104,23 @@ struct BadInputTests {
         #expect(result.exitCode == ExitStatus.infrastructure.rawValue)
         #expect(errorLine(result).contains("apt-get install \(package)"))
         #expect(try HarnessProcess.report(in: out).targets.first?.failedStage == stage)
+    }
+
+    @Test("a missing compiler of the generation the kernel names is one line with its apt package, at the build stage")
+    func missingKernelCompiler() throws {
+        let image = try Self.cachedImage("arm64")
+        let catalog = try ArchCatalog(layout: ProjectLayout(root: HarnessProcess.packageRoot))
+        let profile = try catalog.profile(named: "arm64")
+        let named = try #require(image.kernelConfigValues()["CONFIG_CC_VERSION_TEXT"])
+        let major = try #require(Toolchain.gccMajor(named.trimmingCharacters(in: CharacterSet(charactersIn: "\""))))
+        let tool = "\(profile.gnuTriplet)-gcc-\(major)"
+        let out = HarnessProcess.scratchFolder("no-\(tool)")
+        let (path, folder) = try HarnessProcess.pathWithout([tool])
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: folder) }
+        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--out", out.path], environment: ["PATH": path])
+        #expect(result.exitCode == ExitStatus.infrastructure.rawValue)
+        #expect(errorLine(result).contains("apt-get install gcc-\(major)-\(profile.gnuTriplet)"), "\(errorLine(result))")
+        #expect(try HarnessProcess.report(in: out).targets.first?.failedStage == .build)
     }
 
     @Test("an unreachable libvirt is one line that points at the package and the doctor")
