@@ -86,7 +86,10 @@ struct HostileInputCLITests {
 }
 }
 
-/// A child process run with posix_spawn and reaped with wait4, for its own resource usage.
+/// A child process and its own peak resident set. Linux starts an exec'd program's `maxrss` at
+/// the spawning process's high-water mark (the mm it replaced), so a child spawned straight from
+/// this test process, large after hundreds of tests, would report this process's peak. A small
+/// python3 in between spawns the program and reports its children's maxrss instead.
 enum ChildProcess {
     struct Outcome {
         var exitCode: Int32
@@ -94,24 +97,36 @@ enum ChildProcess {
         var maxResidentBytes: Int
     }
 
+    static let measure = """
+    import resource, subprocess, sys
+    result = subprocess.run(sys.argv[2:], stderr=subprocess.DEVNULL)
+    open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+    sys.exit(result.returncode if result.returncode >= 0 else 128 - result.returncode)
+    """
+
     static func run(_ executable: String, _ arguments: [String], standardOutput: URL) throws -> Outcome {
+        let rssFile = standardOutput.appendingPathExtension("maxrss")
+        defer { try? FileManager.default.removeItem(at: rssFile) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, standardOutput.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let python = "/usr/bin/python3"
+        let argv = ([python, "-c", measure, rssFile.path, executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw HostileCLIError("posix_spawn \(executable): \(String(cString: strerror(spawned)))") }
+        let spawned = posix_spawn(&pid, python, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw HostileCLIError("posix_spawn \(python): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            guard errno == EINTR else { throw HostileCLIError("wait4: \(String(cString: strerror(errno)))") }
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw HostileCLIError("waitpid: \(String(cString: strerror(errno)))") }
         }
         let exited = status & 0x7f == 0
-        return Outcome(exitCode: exited ? (status >> 8) & 0xff : -1, maxResidentBytes: usage.ru_maxrss * 1024)
+        guard let kibibytes = (try? String(contentsOf: rssFile, encoding: .utf8)).flatMap({ Int($0) }) else {
+            throw HostileCLIError("python3 did not report the child's maxrss (is python3 installed?)")
+        }
+        return Outcome(exitCode: exited ? (status >> 8) & 0xff : -1, maxResidentBytes: kibibytes * 1024)
     }
 }
 

@@ -38,6 +38,10 @@ public struct DebianArchive: Sendable {
             "-oDir::Etc::Preferences=/dev/null",
             "-oDir::Etc::PreferencesParts=/dev/null",
             "-oDir::Cache=\(packageCache.path)",
+            // No binary caches on disk: apt builds them in memory, so a full cache file system
+            // still lets packages resolve (and the download that needs the space fails cleanly).
+            "-oDir::Cache::pkgcache=",
+            "-oDir::Cache::srcpkgcache=",
             "-oDir::State::Lists=\(listsDirectory.path)",
             "-oDir::State::status=/dev/null",
             "-oAPT::Sandbox::User=root",
@@ -92,7 +96,8 @@ public struct DebianArchive: Sendable {
     public func describe(_ name: String) throws -> DebianPackage {
         let outcome = try Subprocess.run("apt-cache", aptOptions + ["show", "--no-all-versions", name])
         guard outcome.succeeded, !outcome.standardOutput.isEmpty else {
-            throw HarnessError.infrastructure("Debian package \(name) is not in the \(label) archive index")
+            let detail = outcome.standardError.isEmpty ? "" : " (apt-cache: \(outcome.tail(lines: 1)))"
+            throw HarnessError.infrastructure("Debian package \(name) is not in the \(label) archive index\(detail)")
         }
         var fields: [String: String] = [:]
         for line in outcome.standardOutput.split(separator: "\n") {

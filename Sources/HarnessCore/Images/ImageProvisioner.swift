@@ -53,8 +53,8 @@ public struct ImageProvisioner: Sendable {
         let archive = DebianArchive(suite: suite, debianArch: recipe.debianArch, cacheRoot: cacheRoot, logger: logger)
         // kbuild's fixdep and modpost run where the build runs: they come for the host's arch.
         let hostArchive = DebianArchive(suite: suite, debianArch: HostPlatform.debianArch, cacheRoot: cacheRoot, logger: logger)
-        for index in Set([archive.listsDirectory, hostArchive.listsDirectory]).sorted(by: { $0.path < $1.path }) {
-            let one = index == archive.listsDirectory ? archive : hostArchive
+        // The guest's arch first, so a failure names the archive the user asked about.
+        for one in archive.debianArch == hostArchive.debianArch ? [archive] : [archive, hostArchive] {
             if refresh || !one.hasLists { try one.update() }
         }
 
