@@ -49,9 +49,21 @@ public struct DebianArchive: Sendable {
         ] + suite.aptCommandLineOptions
     }
 
+    /// Fetches this suite's and arch's package lists when there are none yet, or always with
+    /// `refresh`. Targets of several arches share the build host's lists, and two runs may share
+    /// a cache, so one update at a time per lists folder: apt's `Debug::NoLocking` is set (the
+    /// host's apt lock is not ours to take), and two updates in one folder break each other.
+    public func updateIfNeeded(refresh: Bool) throws {
+        if !refresh && hasLists { return }
+        try FileLock.withLock(at: listsDirectory.appendingPathExtension("lock")) {
+            if !refresh && hasLists { return }
+            try update()
+        }
+    }
+
     /// Refreshes this arch's package lists. A partly failed update (a mirror mid-sync) is only a
     /// warning: what matters is whether the packages then resolve.
-    public func update() throws {
+    func update() throws {
         try FileManager.default.createDirectory(
             at: listsDirectory.appendingPathComponent("partial"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
@@ -88,7 +100,8 @@ public struct DebianArchive: Sendable {
         return outcome.standardOutput.split(separator: "\n").compactMap { line in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard trimmed.hasPrefix("Depends: ") else { return nil }
-            return String(trimmed.dropFirst("Depends: ".count))
+            // `<name>` is a virtual package: apt installs its provider when asked for the name.
+            return String(trimmed.dropFirst("Depends: ".count)).trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
         }
     }
 

@@ -55,7 +55,7 @@ public struct ImageProvisioner: Sendable {
         let hostArchive = DebianArchive(suite: suite, debianArch: HostPlatform.debianArch, cacheRoot: cacheRoot, logger: logger)
         // The guest's arch first, so a failure names the archive the user asked about.
         for one in archive.debianArch == hostArchive.debianArch ? [archive] : [archive, hostArchive] {
-            if refresh || !one.hasLists { try one.update() }
+            try one.updateIfNeeded(refresh: refresh)
         }
 
         let imagePackage = try resolveVersioned(recipe.kernelImage, prefix: "linux-image-", in: archive)

@@ -56,8 +56,11 @@ public struct BuildRoot: Sendable {
                     if line.hasPrefix("I: ") { progress("\(suite.name) build root: \(line.dropFirst(3))") }
                 })
             guard outcome.succeeded else {
+                // mmdebstrap's own last words are about its teardown; apt's first error is the cause.
+                let cause = outcome.standardError.split(separator: "\n").first { $0.hasPrefix("E: ") }.map(String.init)
+                    ?? outcome.tail(lines: 2)
                 throw HarnessError.infrastructure(
-                    "cannot make the \(suite.name) build root with mmdebstrap: \(outcome.tail(lines: 2)); nothing was kept, run again when the archive is reachable")
+                    "cannot make the \(suite.name) build root with mmdebstrap: \(cause); nothing was kept, run again when the archive is reachable")
             }
             let check = try BuildRoot(path: partial, manifest: Manifest(
                 suite: suite.name, packages: wanted, sources: suite.sources, createdAt: start,
