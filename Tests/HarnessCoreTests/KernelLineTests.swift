@@ -25,7 +25,6 @@ struct KernelLineTests {
                     let target = try #require(report.targets.first { $0.id == line.targetID })
                     #expect(value == target.attributes.first { $0.attribute == row.subject }?.cell)
                 }
-                #expect(row.changed == (Set(row.values.map { $0 ?? "" }).count > 1))
             }
             for row in group.findings {
                 #expect(row.values.contains { $0 != nil }, "a finding row names a finding some line has")

@@ -23,9 +23,9 @@ public enum Doctor {
         for profile in catalog.names.compactMap({ catalog.profiles[$0] }) {
             tool(profile.qemuBinary, package: profile.qemuPackage)
             // The host's own Debian line builds with the host's compilers; other lines bring theirs.
-            let native = catalog.recipes[profile.name]?.debianArch == HostPlatform.debianArch
-            let triplet = profile.gnuTriplet.replacingOccurrences(of: "_", with: "-")
-            tool(native ? "gcc" : "\(profile.gnuTriplet)-gcc", package: native ? "gcc" : "gcc-\(triplet)")
+            guard let recipe = catalog.recipes[profile.name] else { continue }
+            let names = Toolchain.names(profile: profile, recipe: recipe, gccMajor: nil)
+            tool(names.compiler, package: names.compilerPackage)
         }
         tool("make", package: "make")
         tool("apt-get", package: "apt")

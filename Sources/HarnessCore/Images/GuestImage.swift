@@ -22,8 +22,6 @@ public struct GuestImage: Codable, Sendable {
     /// A statically linked busybox for the guest's architecture.
     public var busybox: String
     public var provenance: Provenance
-    /// The Debian suite the kernel came from; nil for a user's own kernel.
-    public var suite: String? = nil
     /// The packages the kernel's kbuild host tools need to run (their `Depends`): a build root
     /// of another suite gets them.
     public var kbuildDependencies: [String]? = nil

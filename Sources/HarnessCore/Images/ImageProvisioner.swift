@@ -110,7 +110,6 @@ public struct ImageProvisioner: Sendable {
             kbuildDirectory: flavour.path,
             busybox: try busybox(in: root, package: recipe.busybox).path,
             provenance: .debian(packages: packages, suite: suite.name))
-        image.suite = suite.name
         image.kbuildDependencies = kbuildDependencies
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -84,8 +84,11 @@ struct TargetPipeline {
             stageStarted(target.id, .build)
             let (module, initramfs): (BuiltModule, URL) = try timedStage(.build, into: &stages) {
                 let kernelSuite: DebianSuite? = target.kernel == .debian ? target.suite : nil
+                guard let recipe = catalog.recipes[target.profile.name] else {
+                    throw HarnessError.usage("no image recipe for arch '\(target.profile.name)'")
+                }
                 let toolchain = try Toolchain.select(
-                    for: image, profile: target.profile, recipe: try ImageRecipe.load(arch: target.profile.name, layout: layout),
+                    for: image, profile: target.profile, recipe: recipe,
                     suite: kernelSuite, cacheRoot: options.cacheRoot, logger: logger,
                     progress: { line in FileHandle.standardError.write(Data("harness: \(line)\n".utf8)) })
                 report.kernel?.toolchain = toolchain.facts

@@ -35,18 +35,13 @@ public struct Toolchain: Sendable {
     public static func select(for image: GuestImage, profile: ArchProfile, recipe: ImageRecipe,
                               suite: DebianSuite?, cacheRoot: URL, logger: Logger,
                               progress: @escaping @Sendable (String) -> Void) throws -> Toolchain {
-        let native = recipe.debianArch == HostPlatform.debianArch
-        let crossCompile = native ? "" : profile.gnuTriplet + "-"
         let kernelCompiler = image.kernelConfigValues()["CONFIG_CC_VERSION_TEXT"]
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
         let major = kernelCompiler.flatMap(gccMajor)
         if let kernelCompiler, kernelCompiler.contains("clang") {
             throw HarnessError.usage("the kernel was built with clang (\(kernelCompiler)); the harness builds its driver with gcc only")
         }
-        let compiler = crossCompile + "gcc" + (major.map { "-\($0)" } ?? "")
-        let packageTriplet = profile.gnuTriplet.replacingOccurrences(of: "_", with: "-")
-        let compilerPackage = "gcc" + (major.map { "-\($0)" } ?? "") + (native ? "" : "-\(packageTriplet)")
-        let libcPackage = native ? "libc6-dev" : "libc6-dev-\(recipe.debianArch)-cross"
+        let (crossCompile, compiler, compilerPackage, libcPackage) = names(profile: profile, recipe: recipe, gccMajor: major)
 
         let hostSuite = SuiteCatalog.hostSuiteName()
         let place: Place
@@ -62,24 +57,36 @@ public struct Toolchain: Sendable {
             }
             place = .host
         }
+        var root: BuildRoot? { if case .root(let root) = place { root } else { nil } }
         var toolchain = Toolchain(
             place: place, crossCompile: crossCompile, compiler: compiler,
-            facts: ToolchainFacts(place: .host, suite: suite?.name, compiler: compiler, compilerVersion: "",
-                                  kernelCompiler: kernelCompiler, matchesKernel: nil, buildRoot: nil, buildRootPackages: nil))
-        if case .root(let root) = place {
-            toolchain.facts.place = .buildRoot
-            toolchain.facts.buildRoot = root.path.path
-            toolchain.facts.buildRootPackages = root.manifest.packages
-        }
+            facts: ToolchainFacts(place: root == nil ? .host : .buildRoot, suite: suite?.name, compiler: compiler,
+                                  compilerVersion: "", kernelCompiler: kernelCompiler, matchesKernel: nil,
+                                  buildRoot: root?.path.path, buildRootPackages: root?.manifest.packages))
         let version = try toolchain.run(compiler, ["--version"], cacheRoot: cacheRoot)
-        toolchain.facts.compilerVersion = version.standardOutput.split(separator: "\n").first.map(String.init) ?? ""
+        let compilerVersion = version.standardOutput.split(separator: "\n").first.map(String.init) ?? ""
+        toolchain.facts.compilerVersion = compilerVersion
         // The names differ between a native build (`gcc-14`) and a cross one; the build does not.
         let build = { (text: String) in text.split(separator: " ").dropFirst().joined(separator: " ") }
-        toolchain.facts.matchesKernel = kernelCompiler.map { build($0) == build(toolchain.facts.compilerVersion) }
+        toolchain.facts.matchesKernel = kernelCompiler.map { build($0) == build(compilerVersion) }
         if toolchain.facts.matchesKernel == false {
-            logger.warning("\(compiler) is '\(toolchain.facts.compilerVersion)', the kernel was built with '\(kernelCompiler ?? "")'; same generation, another build")
+            logger.warning("\(compiler) is '\(compilerVersion)', the kernel was built with '\(kernelCompiler ?? "")'; same generation, another build")
         }
         return toolchain
+    }
+
+    /// Debian's names for a guest's compiler: kbuild's `CROSS_COMPILE=` (empty when the guest is
+    /// the host's own arch), the compiler (`<triplet>-gcc-N`, or `gcc` with no generation named),
+    /// and the packages of it and of its static libc. One place for `harness doctor` and the build.
+    public static func names(profile: ArchProfile, recipe: ImageRecipe, gccMajor major: String?)
+        -> (crossCompile: String, compiler: String, compilerPackage: String, libcPackage: String) {
+        let native = recipe.debianArch == HostPlatform.debianArch
+        let crossCompile = native ? "" : profile.gnuTriplet + "-"
+        let generation = major.map { "-\($0)" } ?? ""
+        let packageTriplet = profile.gnuTriplet.replacingOccurrences(of: "_", with: "-")
+        return (crossCompile, crossCompile + "gcc" + generation,
+                "gcc" + generation + (native ? "" : "-\(packageTriplet)"),
+                native ? "libc6-dev" : "libc6-dev-\(recipe.debianArch)-cross")
     }
 
     /// `14` from `<triplet>-gcc-14 (Debian 14.2.0-19) 14.2.0` or `gcc-14 (...)`; nil when the
