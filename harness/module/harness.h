@@ -105,10 +105,15 @@ struct dh_memsnap {
 	u64 vmalloc_used_kb;	/* meminfo VmallocUsed */
 	u64 slab_kb;
 	u64 dma_remaps;		/* vmallocinfo areas flagged dma-coherent */
-	bool have_pcp, have_remaps, have_meminfo;
+	u64 remap_bytes;	/* their sizes, guard pages included */
+	u64 pool_bytes;		/* the atomic pools' sizes, 0 if unknown */
+	bool have_pcp, have_remaps, have_meminfo, have_pools;
 };
 
 int dh_memsnap_take(struct dh_memsnap *snap);
+/* The atomic pools' sizes when this load started (the init's pool_bytes). */
+extern unsigned long long dh_start_pool_bytes;
+void dh_memsnap_at_start(struct dh_memsnap *snap);
 /* Three tests, <prefix>_memfree, _cmafree, _vmalloc: after vs before. */
 void dh_memsnap_checks(struct ktap_suite *s, const char *prefix,
 		       const struct dh_memsnap *b, const struct dh_memsnap *a,

@@ -96,6 +96,10 @@ module_param_named(base_cma_free_kb, dh_base.cma_free_kb, ullong, 0444);
 module_param_named(base_vmalloc_kb, dh_base.vmalloc_used_kb, ullong, 0444);
 module_param_named(base_slab_kb, dh_base.slab_kb, ullong, 0444);
 module_param_named(base_remaps, dh_base.dma_remaps, ullong, 0444);
+module_param_named(base_remap_bytes, dh_base.remap_bytes, ullong, 0444);
+module_param_named(base_pool_bytes, dh_base.pool_bytes, ullong, 0444);
+module_param_named(pool_bytes, dh_start_pool_bytes, ullong, 0444);
+MODULE_PARM_DESC(pool_bytes, "Atomic DMA pools' bytes as this load starts (the init reads debugfs)");
 MODULE_PARM_DESC(base_free_kb, "Memory baseline of the first load (from reload_args)");
 
 static char *base_irq = "";
@@ -103,7 +107,7 @@ module_param(base_irq, charp, 0444);
 MODULE_PARM_DESC(base_irq, "edu IRQ kind of the first load (from reload_args)");
 
 /* What the init passes to the second load: written by the first. */
-static char reload_args[320] = "reload_suite=0";
+static char reload_args[384] = "reload_suite=0";
 module_param_string(reload_args, reload_args, sizeof(reload_args), 0444);
 MODULE_PARM_DESC(reload_args, "Read-only: parameters for the phase=reload load");
 
@@ -147,10 +151,10 @@ static void dh_set_reload_args(struct dh_ctx *ctx, unsigned int num,
 		return;
 	}
 	snprintf(reload_args, sizeof(reload_args),
-		 "reload_suite=%u base_free_kb=%llu base_pcp_pages=%llu base_cma_free_kb=%llu base_vmalloc_kb=%llu base_slab_kb=%llu base_remaps=%llu base_irq=%s",
+		 "reload_suite=%u base_free_kb=%llu base_pcp_pages=%llu base_cma_free_kb=%llu base_vmalloc_kb=%llu base_slab_kb=%llu base_remaps=%llu base_remap_bytes=%llu base_pool_bytes=%llu base_irq=%s",
 		 num, m->free_kb, m->pcp_pages, m->cma_free_kb,
 		 m->vmalloc_used_kb, m->slab_kb, m->dma_remaps,
-		 ctx->edu.irq_kind);
+		 m->remap_bytes, m->pool_bytes, ctx->edu.irq_kind);
 }
 
 static void dh_run_all(struct dh_ctx *ctx)
@@ -174,6 +178,7 @@ static void dh_run_all(struct dh_ctx *ctx)
 
 	/* Before anything is allocated: dma_reload compares against it. */
 	dh_memsnap_take(&base);
+	dh_memsnap_at_start(&base);
 	ktap_header(ARRAY_SIZE(dh_suites) + DH_LATE_SUITES);
 	dh_parse_fault();
 	for (i = 0; i < ARRAY_SIZE(dh_suites); i++) {

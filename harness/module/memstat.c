@@ -12,7 +12,14 @@
  *    not count, so free + pcp is what must come back;
  *  - /proc/vmallocinfo lines flagged "dma-coherent" (VM_DMA_COHERENT): the
  *    remaps that dma_common_{contiguous,pages}_remap() create for coherent
- *    buffers, which must all be gone once every buffer is freed.
+ *    buffers, which must all be gone once every buffer is freed;
+ *  - the atomic pools' sizes (debugfs dma_pools/pool_size_*), which the
+ *    init reads before each load (kernel_read() refuses debugfs attribute
+ *    files) and passes as pool_bytes. A pool that ran low grows from a
+ *    worker (kernel/dma/pool.c atomic_pool_work_fn()) by one more remap,
+ *    which stays; whether the worker still finds it low depends on timing,
+ *    so that growth must not read as a leak. Once every buffer is freed no
+ *    pool is low, so the sizes read between the loads are settled.
  */
 #include <linux/err.h>
 #include <linux/fs.h>
@@ -54,10 +61,24 @@ static void dh_zoneinfo_line(struct dh_reader *r, char *line)
 		r->snap->pcp_pages += n;
 }
 
+/* "0x...-0x...  SIZE CALLER ... dma-coherent": the area's bytes, guard included. */
 static void dh_vmallocinfo_line(struct dh_reader *r, char *line)
 {
-	if (strstr(line, " dma-coherent"))
-		r->snap->dma_remaps++;
+	unsigned long long bytes;
+	char *size, *end;
+
+	if (!strstr(line, " dma-coherent"))
+		return;
+	r->snap->dma_remaps++;
+	size = strchr(line, ' ');
+	if (!size)
+		return;
+	size = skip_spaces(size);
+	end = strchr(size, ' ');
+	if (end)
+		*end = '\0';
+	if (!kstrtoull(size, 10, &bytes))
+		r->snap->remap_bytes += bytes;
 }
 
 /* Calls r->line for every complete line of path; false if unreadable. */
@@ -121,4 +142,13 @@ int dh_memsnap_take(struct dh_memsnap *snap)
 			    (PAGE_SHIFT - 10);
 #endif
 	return 0;
+}
+
+unsigned long long dh_start_pool_bytes;
+
+/* A snapshot taken as this load starts also knows the pools' sizes. */
+void dh_memsnap_at_start(struct dh_memsnap *snap)
+{
+	snap->pool_bytes = dh_start_pool_bytes;
+	snap->have_pools = dh_start_pool_bytes > 0;
 }
