@@ -43,11 +43,11 @@ extension Harness {
         @Option(name: .customLong("edu-dma-bits"), help: "DMA mask width of the edu device, 12 to 64 (the driver is told the same).")
         var eduDMABits: Int = 32
 
-        @Option(name: .long, help: "Guest clock: realtime, or icount (instruction-counted, idle time skipped; in-guest figures in virtual ns).")
-        var clock: GuestClock.Mode = .realtime
+        @Option(name: .long, help: "Guest clock for every target: realtime, or icount (instruction-counted, idle time skipped; in-guest figures in virtual ns). Default: each arch's profile clock.")
+        var clock: GuestClock.Mode?
 
-        @Option(name: .customLong("icount-shift"), help: "With --clock icount: 2^N ns of virtual time per guest instruction, 0 to 10.")
-        var icountShift: Int = 0
+        @Option(name: .customLong("icount-shift"), help: "With --clock icount: 2^N ns of virtual time per guest instruction, 0 to 10 (default 0).")
+        var icountShift: Int?
 
         @Option(name: .customLong("kernel-arg"), help: "Extra kernel command line word (repeatable).")
         var kernelArguments: [String] = []
@@ -68,7 +68,8 @@ extension Harness {
             if timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
             if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
             if !(12...64).contains(eduDMABits) { throw ValidationError("--edu-dma-bits must be between 12 and 64") }
-            if !(0...10).contains(icountShift) { throw ValidationError("--icount-shift must be between 0 and 10") }
+            if let icountShift, !(0...10).contains(icountShift) { throw ValidationError("--icount-shift must be between 0 and 10") }
+            if icountShift != nil, clock != .icount { throw ValidationError("--icount-shift goes with --clock icount") }
         }
 
         func run() throws {
@@ -86,7 +87,7 @@ extension Harness {
                     commandLine: CommandLine.arguments)
                 options.eduDMABits = eduDMABits
                 options.suites = debian
-                options.clock = GuestClock(mode: clock, shift: icountShift)
+                options.clock = clock.map { GuestClock(mode: $0, shift: icountShift) }
                 options.selection = TargetSelection(patterns: target, shard: try shard.map(TargetSelection.parseShard))
                 if let waiverList, let waivers { options.waivers = (waivers, waiverList) }
                 let cancellation = Cancellation()

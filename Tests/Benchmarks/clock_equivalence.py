@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Does the instruction-counted guest clock give the same answers as real time?
+"""Does a faster guest clock give the same answers as real time?
 
-Runs the same targets with `--clock realtime` and with `--clock icount`, one after the other, and
-compares every target's test ids and statuses. Prints one line per target (tests, differences,
-guest seconds in each mode) and exits 1 if any target differs, so a default clock can be chosen
-on evidence. Needs a built harness (swift build -c release) and a warm cache.
+Runs the same targets with `--clock realtime` and then with the other clock: by default each
+arch's profile clock (what `harness run` uses without --clock), or `--against icount` with
+`--icount-shift N` for every arch. Compares every target's test ids and statuses, prints one
+line per target (tests, differences, the other clock, guest seconds in each) and exits 1 if any
+target differs, so a default clock is chosen on evidence. Needs a release build
+(swift build -c release) and a warm cache.
 
-    Tests/Benchmarks/clock_equivalence.py --arch all --variant all --debian bookworm
+    Tests/Benchmarks/clock_equivalence.py --arch all --variant all --debian bookworm trixie sid
 """
 import argparse
 import json
@@ -27,6 +29,11 @@ def run(out: Path, clock: list, args) -> dict:
     return json.loads((out / "report.json").read_text())
 
 
+def clock_name(target) -> str:
+    clock = (target or {}).get("clock") or {"mode": "realtime"}
+    return clock["mode"] + ("" if clock.get("shift") is None else f" shift {clock['shift']}")
+
+
 def outcomes(target: dict) -> dict:
     return {test["id"]: test["status"] for suite in target["suites"] for test in suite["tests"]}
 
@@ -36,17 +43,19 @@ def main():
     parser.add_argument("--arch", nargs="+", default=["all"])
     parser.add_argument("--variant", nargs="+", default=["all"])
     parser.add_argument("--debian", nargs="+", default=["bookworm"])
-    parser.add_argument("--icount-shift", default="0")
+    parser.add_argument("--against", choices=["default", "icount"], default="default")
+    parser.add_argument("--icount-shift", default="0", help="with --against icount")
     parser.add_argument("--build", default=".build/release")
     parser.add_argument("--keep", help="keep both runs' output under this folder (realtime/, icount/)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dh-clock-") as scratch:
         folder = Path(args.keep) if args.keep else Path(scratch)
         real = run(folder / "realtime", ["--clock", "realtime"], args)
-        counted = run(folder / "icount", ["--clock", "icount", "--icount-shift", args.icount_shift], args)
+        other = [] if args.against == "default" else ["--clock", "icount", "--icount-shift", args.icount_shift]
+        counted = run(folder / args.against, other, args)
     by_id = {target["id"]: target for target in counted["targets"]}
     differing = 0
-    print(f"{'target':26} {'status':12} {'tests':>5} {'differ':>6} {'realtime s':>10} {'icount s':>9}")
+    print(f"{'target':26} {'status':12} {'tests':>5} {'differ':>6} {'other clock':>14} {'realtime s':>10} {'other s':>8}")
     for target in real["targets"]:
         other = by_id.get(target["id"])
         if target["status"] == "unsupported" and not target["suites"]:
@@ -57,9 +66,9 @@ def main():
         differing += bool(diff) or other is None or target["status"] != other["status"]
         seconds = lambda t: (t or {}).get("boot", {}) and t["boot"]["guestSeconds"]
         print(f"{target['id']:26} {target['status'] + ('' if other and other['status'] == target['status'] else '/' + (other or {}).get('status', 'missing')):12} "
-              f"{len(a):5} {len(diff):6} {seconds(target) or 0:10.1f} {seconds(other) or 0:9.1f}")
+              f"{len(a):5} {len(diff):6} {clock_name(other):>14} {seconds(target) or 0:10.1f} {seconds(other) or 0:8.1f}")
         for key in diff[:10]:
-            print(f"    {key}: realtime {a.get(key)}, icount {b.get(key)}")
+            print(f"    {key}: realtime {a.get(key)}, {clock_name(other)} {b.get(key)}")
     print(f"{differing} target(s) differ")
     return 1 if differing else 0
 

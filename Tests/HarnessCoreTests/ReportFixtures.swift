@@ -18,4 +18,6 @@ enum ReportFixture {
     static let all = "run1-all", cma0 = "run2-arm64-cma0", initOnAlloc = "run3-arm64-init-on-alloc"
     /// Run 4: every arch, direct, on every Debian kernel line (bookworm, trixie, sid).
     static let lines = "run4-lines"
+    /// Run 5: two identical runs of arm64-direct and x86_64-direct on their profiles' icount clocks.
+    static let icountA = "run5-icount-a", icountB = "run5-icount-b"
 }

@@ -113,6 +113,19 @@ struct BootTests {
         }
         #expect(discovery.observed["ops"] != nil && discovery.observed["coherent"] != nil)
 
+        // The clock and the kernel file the profile asks for, and the report says which booted.
+        let profile = try #require(try ArchCatalog(layout: ProjectLayout(root: HarnessProcess.packageRoot)).profiles[target.arch])
+        #expect(target.clock == (profile.clock ?? .realtime), "\(target.id) ran on its profile's clock")
+        let domain = try String(contentsOf: out.appendingPathComponent(target.logs.domainXML ?? "-"), encoding: .utf8)
+        #expect(domain.contains("-icount") == (target.clock?.mode == .icount), "\(target.id): the domain carries the clock")
+        if profile.uncompressedBoot != nil {
+            let unpacked = try #require(target.kernel?.bootImage, "\(target.id) booted the unpacked kernel")
+            #expect(domain.contains("<kernel>\(unpacked)</kernel>"))
+            #expect(FileManager.default.contents(atPath: unpacked)?.prefix(4) == Data([0x7F, 0x45, 0x4C, 0x46]))
+        } else {
+            #expect(target.kernel?.bootImage == nil)
+        }
+
         // The evidence stays beside the report.
         let console = try String(contentsOf: out.appendingPathComponent(target.logs.console ?? "-"), encoding: .utf8)
         #expect(console.contains("KTAP version 1") && console.contains("dma-harness: suite end"))

@@ -17,6 +17,18 @@ public struct ArchProfile: Codable, Sendable, Equatable {
     public var machineOptions: [String]
     /// The CPU model; nil leaves the choice to QEMU's machine default (no `<cpu>` element).
     public var cpu: String?
+    /// The guest clock this arch runs on unless `--clock` says otherwise: the fastest one measured
+    /// to give the same test ids and statuses as real time on every variant and kernel line
+    /// (Tests/Benchmarks/clock_equivalence.py); nil is real time.
+    public var clock: GuestClock?
+    /// Boot the ELF unpacked from the kernel image instead of the image itself (KernelUnpacker),
+    /// when the image has one with this note; nil boots the image as it is.
+    public var uncompressedBoot: UncompressedBoot?
+    /// A firmware image QEMU loads instead of its machine's default (`<loader type='rom'>`), such
+    /// as a faster one than the default BIOS; nil keeps the default.
+    public var firmware: String?
+    /// The Debian package that ships `firmware`, named when it is missing.
+    public var firmwarePackage: String?
     /// libvirt `<features>` children the guest needs, each `name` or `name attribute=value ...`
     /// (a power-off reaches libvirt only if the guest can signal it, e.g. through ACPI).
     public var features: [String]
@@ -44,6 +56,17 @@ public struct ArchProfile: Codable, Sendable, Equatable {
     /// Where this arch's own DMA code, not the generic one, is behind a root cause (by cause id):
     /// the citation a finding then carries.
     public var kernelCauses: [String: ArchKernelCause]?
+
+    /// An uncompressed kernel QEMU can enter directly: the ELF note that marks its entry point.
+    public struct UncompressedBoot: Codable, Sendable, Equatable {
+        public struct ElfNote: Codable, Sendable, Equatable {
+            public var name: String
+            public var type: UInt32
+        }
+        public var elfNote: ElfNote
+        /// Why this arch boots uncompressed, for readers of the profile.
+        public var why: String?
+    }
 
     /// The arch's kernel file and function behind a root cause, and how it comes about.
     public struct ArchKernelCause: Codable, Sendable, Equatable {

@@ -33,6 +33,7 @@ public enum DomainXML {
           <vcpu>\(profile.vcpus)</vcpu>
           <os>
             <type arch='\(escape(profile.libvirtArch))' machine='\(escape(profile.machine))'>hvm</type>
+        \(profile.firmware.map { "    <loader readonly='yes' type='rom'>\(escape($0))</loader>\n" } ?? "")\
             <kernel>\(escape(boot.kernelImage))</kernel>
             <initrd>\(escape(boot.initramfs))</initrd>
             <cmdline>\(escape(boot.kernelArguments.joined(separator: " ")))</cmdline>

@@ -10,7 +10,7 @@ public struct RunReport: Codable, Sendable {
     /// `contractFindings`, `combinations`, `vacuous` and `accelerator` to each target.
     /// 2.1 added each target's `suite` (its Debian kernel line) and the kernel's `version` and
     /// `toolchain`.
-    public static let currentSchemaVersion = "2.1"
+    public static let currentSchemaVersion = "2.2"
 
     public var schemaVersion: String = RunReport.currentSchemaVersion
     public var run: RunMetadata
@@ -136,6 +136,9 @@ public struct KernelFacts: Codable, Sendable {
     public var version: String? = nil
     /// What the guest driver was built with (2.1).
     public var toolchain: ToolchainFacts? = nil
+    /// The uncompressed ELF the guest booted, unpacked from `image` on the host (the profile's
+    /// `uncompressedBoot`); nil when `image` itself booted.
+    public var bootImage: String? = nil
 }
 
 /// How the boot ended, measured on the host.

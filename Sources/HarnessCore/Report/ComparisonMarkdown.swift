@@ -9,8 +9,14 @@ public enum ComparisonMarkdown {
     public static func render(_ comparison: ReportComparison) -> String {
         var out = "# dma-harness comparison\n\n"
         out += "Base \(MarkdownText.code(comparison.base)) → new \(MarkdownText.code(comparison.new)); "
-        out += String(format: "timing noise: +%.0f%% and +%.0f ns on dma_bench p50s.\n\n",
-                      comparison.noise.threshold * 100, comparison.noise.floorNanoseconds)
+        if let icount = comparison.icountNoise {
+            out += String(format: "timing noise on dma_bench p50s: +%.0f%% and +%.0f ns in real time, +%.0f%% and +%.0f ns on an instruction-counted clock.\n\n",
+                          comparison.noise.threshold * 100, comparison.noise.floorNanoseconds,
+                          icount.threshold * 100, icount.floorNanoseconds)
+        } else {
+            out += String(format: "timing noise: +%.0f%% and +%.0f ns on dma_bench p50s.\n\n",
+                          comparison.noise.threshold * 100, comparison.noise.floorNanoseconds)
+        }
         let regressions = comparison.changes.filter(\.regression)
         out += regressions.isEmpty ? "**Verdict: nothing regressed.**" : "**Verdict: regressed** (\(regressions.count) regression(s))."
         out += " " + summary(comparison.changes) + "\n"
@@ -40,7 +46,8 @@ public enum ComparisonMarkdown {
     }
 
     static let kindsInOrder: [ReportComparison.Kind] = [
-        .targetRemoved, .newViolation, .timingRegression, .fixed, .statusChange, .timingImprovement, .targetAdded,
+        .targetRemoved, .newViolation, .timingRegression, .fixed, .statusChange, .timingImprovement, .timingsNotCompared,
+        .targetAdded,
     ]
 
     static func title(_ kind: ReportComparison.Kind) -> String {
@@ -50,6 +57,7 @@ public enum ComparisonMarkdown {
         case .statusChange: return "Other status changes"
         case .timingRegression: return "**Timing regressions**"
         case .timingImprovement: return "Timing improvements"
+        case .timingsNotCompared: return "Timings not compared (different guest clocks)"
         case .targetAdded: return "Target added"
         case .targetRemoved: return "**Target missing from the new report**"
         }

@@ -42,7 +42,7 @@ public final class HarnessRun: @unchecked Sendable {
             arches: options.arches, variants: options.variants, suites: options.suites, kernel: options.kernel, catalog: catalog,
             eduDMABits: options.eduDMABits)).map { target -> Target in
                 var clocked = target
-                clocked.clock = options.clock
+                clocked.clock = options.clock ?? target.profile.clock ?? .realtime
                 return clocked
             }
         let planSeconds = Date().timeIntervalSince(planStart)
@@ -54,17 +54,31 @@ public final class HarnessRun: @unchecked Sendable {
 
         let pipeline = TargetPipeline(options: options, layout: layout, catalog: catalog, connection: { try self.sharedConnection() },
                                       cancellation: cancellation, logger: logger, stageStarted: stageStarted)
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = max(1, options.jobs)
-        for target in targets {
-            queue.addOperation {
-                let result = pipeline.run(target, planSeconds: planSeconds)
+        // Two queues, so that no core idles while a target waits: targets are provisioned and
+        // built ahead (downloads and compiles overlap the boots), and a core boots whichever
+        // prepared target comes first in the longest-first order (TargetSchedule). An
+        // OperationQueue starts ready operations of equal priority in the order they were added.
+        let preparing = OperationQueue(), booting = OperationQueue()
+        preparing.maxConcurrentOperationCount = max(1, options.jobs)
+        booting.maxConcurrentOperationCount = max(1, options.jobs)
+        let schedule = TargetSchedule.load(cacheRoot: options.cacheRoot)
+        let prepared = PreparedTargets()
+        for target in schedule.ordered(targets) {
+            let prepare = BlockOperation { prepared.put(pipeline.prepare(target, planSeconds: planSeconds)) }
+            let boot = BlockOperation {
+                let result = pipeline.finish(prepared.take(target.id))
                 self.lock.withLock { self.report.targets.append(result) }
                 try? self.writeReport()
                 progress(result)
             }
+            boot.addDependency(prepare)
+            preparing.addOperation(prepare)
+            booting.addOperation(boot)
         }
-        queue.waitUntilAllOperationsAreFinished()
+        booting.waitUntilAllOperationsAreFinished()
+        lock.withLock { schedule.recording(report.targets) }.save(cacheRoot: options.cacheRoot)
+        lock.withLock { TargetSchedule.load(cacheRoot: options.cacheRoot).recording(report.targets) }
+            .save(cacheRoot: options.cacheRoot)
 
         lock.withLock {
             report.targets.sort { $0.id < $1.id }
@@ -146,4 +160,16 @@ public final class HarnessRun: @unchecked Sendable {
         guard let binary, let outcome = try? Subprocess.run(binary, ["--version"]), outcome.succeeded else { return nil }
         return outcome.standardOutput.split(separator: "\n").first.map(String.init)
     }
+}
+
+/// Targets between their two halves, handed from the queue that prepares them to the one that
+/// boots them.
+private final class PreparedTargets: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byID: [String: TargetPipeline.InFlight] = [:]
+
+    func put(_ flight: TargetPipeline.InFlight) { lock.withLock { byID[flight.target.id] = flight } }
+
+    /// Called only after the target's prepare operation finished (an operation dependency).
+    func take(_ id: String) -> TargetPipeline.InFlight { lock.withLock { byID.removeValue(forKey: id)! } }
 }

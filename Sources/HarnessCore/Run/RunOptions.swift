@@ -15,8 +15,8 @@ public struct RunOptions: Sendable {
     public var jobs: Int
     /// Extra kernel command line words (`--kernel-arg`), appended after the profile's.
     public var extraKernelArguments: [String]
-    /// The guest clock (`--clock`, `--icount-shift`).
-    public var clock = GuestClock.realtime
+    /// The guest clock (`--clock`, `--icount-shift`); nil runs each arch on its profile's clock.
+    public var clock: GuestClock?
     /// The DMA mask width of the edu device (`--edu-dma-bits`), 32 unless asked.
     public var eduDMABits = 32
     public var commandLine: [String]

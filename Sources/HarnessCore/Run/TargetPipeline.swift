@@ -32,57 +32,92 @@ struct TargetPipeline {
         return Dictionary(keys.map { ($0, values[$0] ?? "unset") }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// A target between its two halves: its report so far and, once built, what its boot needs.
+    /// `artifacts` is nil when the target is already decided (unsupported, or a stage failed).
+    struct InFlight: Sendable {
+        var target: Target
+        var report: TargetReport
+        var stages: [StageRecord]
+        var artifacts: Artifacts?
+        /// A stage failed or the run was interrupted: nothing more to do but report.
+        var decided = false
+
+        struct Artifacts: Sendable {
+            var image: GuestImage
+            /// The kernel file the guest boots: the image's, or the ELF unpacked from it.
+            var bootImage: String
+            var initramfs: URL
+            var kernelArguments: [String]
+        }
+    }
+
+    /// Both halves back to back: what a run with one target at a time does.
     func run(_ target: Target, planSeconds: Double) -> TargetReport {
-        let folder = options.outDirectory.appendingPathComponent(target.id)
-        var stages = [StageRecord(stage: .plan, status: .ok, seconds: planSeconds, detail: nil)]
-        var report = TargetReport(
-            id: target.id, arch: target.profile.name, variant: target.variant, machine: target.profile.machine,
-            cpu: target.profile.cpu ?? "", kernel: nil, status: .error, failedStage: nil,
-            note: target.profile.variants[target.variant]?.note, errorKind: nil, reason: nil, stages: [],
-            boot: nil, ktapComplete: false, suites: [], attributes: [], findings: [],
-            summary: TestCounts(tests: []), logs: LogPaths())
-        if case .debian = target.kernel { report.suite = target.suite.name }
-        report.clock = target.clock
-        var verdicts: TargetVerdicts?
-        // Every guest runs under TCG (DomainXML's domain type 'qemu'); the config is the image's.
-        var verdictContext: VerdictContext {
-            VerdictContext(kernelConfig: report.kernel?.config ?? [:], accelerator: "tcg",
-                           kernelCauses: target.profile.kernelCauses ?? [:])
-        }
+        finish(prepare(target, planSeconds: planSeconds))
+    }
+
+    /// The half that needs the network and the compiler but no guest: provision and build.
+    /// A run prepares targets ahead of the cores that boot them (HarnessRun).
+    func prepare(_ target: Target, planSeconds: Double) -> InFlight {
+        var flight = InFlight(
+            target: target,
+            report: TargetReport(
+                id: target.id, arch: target.profile.name, variant: target.variant, machine: target.profile.machine,
+                cpu: target.profile.cpu ?? "", kernel: nil, status: .error, failedStage: nil,
+                note: target.profile.variants[target.variant]?.note, errorKind: nil, reason: nil, stages: [],
+                boot: nil, ktapComplete: false, suites: [], attributes: [], findings: [],
+                summary: TestCounts(tests: []), logs: LogPaths()),
+            stages: [StageRecord(stage: .plan, status: .ok, seconds: planSeconds, detail: nil)],
+            artifacts: nil)
+        if case .debian = target.kernel { flight.report.suite = target.suite.name }
+        flight.report.clock = target.clock
         if let why = target.unsupportedReason {
-            report.status = .unsupported
-            report.reason = why
-            report.stages = stages
-            return report
+            flight.report.status = .unsupported
+            flight.report.reason = why
+            return flight
         }
-        do {
+        let folder = targetFolder(target)
+        guarded(&flight) { flight in
             try? FileManager.default.removeItem(at: folder)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try checkCancelled()
 
             stageStarted(target.id, .provision)
-            let image: GuestImage = try timedStage(.provision, into: &stages) {
+            let (image, bootImage): (GuestImage, String?) = try timedStage(.provision, into: &flight.stages) {
                 let provisioner = ImageProvisioner(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
                 let (debian, cached) = try provisioner.provision(arch: target.profile.name, suite: target.suite)
+                let image: GuestImage, detail: String
                 switch target.kernel {
                 case .debian:
-                    return (debian, cached ? "cached" : "fetched")
+                    (image, detail) = (debian, cached ? "cached" : "fetched")
                 case .user(let kernelFile, let kbuild):
-                    return (try UserKernel.image(kernelFile: kernelFile, kbuildDirectory: kbuild,
-                                                 profile: target.profile, busyboxFrom: debian), "user kernel")
+                    (image, detail) = (try UserKernel.image(kernelFile: kernelFile, kbuildDirectory: kbuild,
+                                                            profile: target.profile, busyboxFrom: debian), "user kernel")
                 }
+                if let firmware = target.profile.firmware, !FileManager.default.fileExists(atPath: firmware) {
+                    throw HarnessError.usage("the \(target.profile.name) profile boots the firmware \(firmware), which is missing: apt-get install \(target.profile.firmwarePackage ?? "the package that ships it") (or run .ci/install-deps)")
+                }
+                guard let uncompressed = target.profile.uncompressedBoot else { return ((image, nil), detail) }
+                let (unpacked, how) = try KernelUnpacker(cacheRoot: options.cacheRoot)
+                    .unpack(URL(fileURLWithPath: image.kernelImage), requiring: uncompressed.elfNote)
+                if unpacked == nil { logger.info("\(target.id): booting the compressed image: \(how)") }
+                let kernel = unpacked == nil ? "compressed kernel: \(how)" : how == "cached" ? "unpacked kernel cached" : "kernel \(how)"
+                return ((image, unpacked?.path), "\(detail); \(kernel)")
             }
             let kernelArguments = ["console=\(target.profile.consoleDevice)"] + Self.baseKernelArguments
                 + target.profile.kernelArguments + (target.profile.variants[target.variant]?.kernelArguments ?? [])
                 + options.extraKernelArguments
-            report.kernel = KernelFacts(release: image.kernelRelease, image: image.kernelImage,
-                                        provenance: image.provenance, moduleVermagic: nil,
-                                        config: Self.dmaConfig(of: image, profile: target.profile), kernelArguments: kernelArguments)
-            report.kernel?.version = image.upstreamVersion
+            flight.report.kernel = KernelFacts(release: image.kernelRelease, image: image.kernelImage,
+                                               provenance: image.provenance, moduleVermagic: nil,
+                                               config: Self.dmaConfig(of: image, profile: target.profile),
+                                               kernelArguments: kernelArguments)
+            flight.report.kernel?.version = image.upstreamVersion
+            flight.report.kernel?.bootImage = bootImage
             try checkCancelled()
 
             stageStarted(target.id, .build)
-            let (module, initramfs): (BuiltModule, URL) = try timedStage(.build, into: &stages) {
+            var toolchainFacts: ToolchainFacts?
+            let (module, initramfs): (BuiltModule, URL) = try timedStage(.build, into: &flight.stages) {
                 let kernelSuite: DebianSuite? = target.kernel == .debian ? target.suite : nil
                 guard let recipe = catalog.recipes[target.profile.name] else {
                     throw HarnessError.usage("no image recipe for arch '\(target.profile.name)'")
@@ -91,7 +126,7 @@ struct TargetPipeline {
                     for: image, profile: target.profile, recipe: recipe,
                     suite: kernelSuite, cacheRoot: options.cacheRoot, logger: logger,
                     progress: { line in FileHandle.standardError.write(Data("harness: \(line)\n".utf8)) })
-                report.kernel?.toolchain = toolchain.facts
+                toolchainFacts = toolchain.facts
                 let module = try ModuleBuilder(cacheRoot: options.cacheRoot, layout: layout, logger: logger)
                     .build(for: image, profile: target.profile, toolchain: toolchain)
                 let helper = try HelperBuilder(cacheRoot: options.cacheRoot, layout: layout)
@@ -102,67 +137,79 @@ struct TargetPipeline {
                 let allCached = module.fromCache && cached && (helper?.fromCache ?? true)
                 return ((module, initramfs), allCached ? "cached" : "built")
             }
-            report.kernel?.moduleVermagic = module.vermagic
+            flight.report.kernel?.toolchain = toolchainFacts
+            flight.report.kernel?.moduleVermagic = module.vermagic
             if FileManager.default.fileExists(atPath: module.buildLog.path) {
                 try? FileManager.default.copyItem(at: module.buildLog, to: folder.appendingPathComponent("module-build.log"))
-                report.logs.moduleBuild = "\(target.id)/module-build.log"
+                flight.report.logs.moduleBuild = "\(target.id)/module-build.log"
             }
-            try checkCancelled()
+            flight.artifacts = .init(image: image, bootImage: bootImage ?? image.kernelImage, initramfs: initramfs, kernelArguments: kernelArguments)
+        }
+        return flight
+    }
 
-            stageStarted(target.id, .boot)
-            let outcome: BootOutcome = try timedStage(.boot, into: &stages) {
-                let host = try connection()
-                let spec = BootSpec(domainName: host.domainName(for: target), kernelImage: image.kernelImage,
-                                    initramfs: initramfs.path, kernelArguments: kernelArguments)
-                let outcome = try GuestRunner(connection: host, logger: logger)
-                    .boot(target: target, spec: spec, outDirectory: folder, timeout: options.timeout,
-                          cancellation: cancellation)
-                report.boot = BootFacts(ending: outcome.ending, detail: outcome.detail,
-                                        guestSeconds: outcome.guestSeconds, domainName: spec.domainName)
-                return (outcome, outcome.ending.rawValue)
-            }
-            report.logs.console = "\(target.id)/console.log"
-            report.logs.domainXML = "\(target.id)/domain.xml"
-            report.logs.qemu = outcome.qemuLog.map { _ in "\(target.id)/qemu.log" }
-            // A console cut short by a full disk must not read as a guest that stopped mid-suite.
-            if DiskSpace.isExhausted(at: folder) {
-                throw HarnessError.infrastructure(
-                    "no space left on the file system of --out (\(folder.path)): console.log may be cut short, so the guest's results cannot be judged; free space there or choose another --out")
-            }
+    /// The half that needs a core: boot, collect, and the verdicts. A target that `prepare`
+    /// already decided only gets its verdicts (none, for want of tests) and its report stage.
+    func finish(_ prepared: InFlight) -> TargetReport {
+        var flight = prepared
+        let target = flight.target
+        let folder = targetFolder(target)
+        var verdicts: TargetVerdicts?
+        if let artifacts = flight.artifacts, !flight.decided {
+            guarded(&flight) { flight in
+                try checkCancelled()
+                stageStarted(target.id, .boot)
+                let outcome: BootOutcome = try timedStage(.boot, into: &flight.stages) {
+                    let host = try connection()
+                    let spec = BootSpec(domainName: host.domainName(for: target), kernelImage: artifacts.bootImage,
+                                        initramfs: artifacts.initramfs.path, kernelArguments: artifacts.kernelArguments)
+                    let outcome = try GuestRunner(connection: host, logger: logger)
+                        .boot(target: target, spec: spec, outDirectory: folder, timeout: options.timeout,
+                              cancellation: cancellation)
+                    flight.report.boot = BootFacts(ending: outcome.ending, detail: outcome.detail,
+                                                   guestSeconds: outcome.guestSeconds, domainName: spec.domainName)
+                    return (outcome, outcome.ending.rawValue)
+                }
+                flight.report.logs.console = "\(target.id)/console.log"
+                flight.report.logs.domainXML = "\(target.id)/domain.xml"
+                flight.report.logs.qemu = outcome.qemuLog.map { _ in "\(target.id)/qemu.log" }
+                // A console cut short by a full disk must not read as a guest that stopped mid-suite.
+                if DiskSpace.isExhausted(at: folder) {
+                    throw HarnessError.infrastructure(
+                        "no space left on the file system of --out (\(folder.path)): console.log may be cut short, so the guest's results cannot be judged; free space there or choose another --out")
+                }
 
-            stageStarted(target.id, .collect)
-            let collected: CollectedResults = try timedStage(.collect, into: &stages) {
-                (try ResultCollector.collect(consoleLog: outcome.consoleLog, qemuLog: outcome.qemuLog, ending: outcome.ending,
-                                             detail: outcome.detail, context: verdictContext), nil)
+                stageStarted(target.id, .collect)
+                let context = verdictContext(flight)
+                let collected: CollectedResults = try timedStage(.collect, into: &flight.stages) {
+                    (try ResultCollector.collect(consoleLog: outcome.consoleLog, qemuLog: outcome.qemuLog, ending: outcome.ending,
+                                                 detail: outcome.detail, context: context), nil)
+                }
+                verdicts = collected.verdicts
+                flight.report.suites = collected.document.suites
+                flight.report.ktapComplete = collected.document.isComplete
+                flight.report.planMismatch = collected.document.planMismatch
+                flight.report.consoleCut = collected.consoleCut
+                flight.report.findings = collected.findings
+                flight.report.status = collected.status
+                flight.report.reason = collected.reason
+                if let mismatch = Self.variantMismatch(target, tests: collected.document.allTests),
+                   [.passed, .failed].contains(collected.status) {
+                    flight.report.status = .unsupported
+                    flight.report.reason = mismatch
+                }
+                if collected.status != .passed, collected.status != .failed { flight.report.failedStage = .boot }
+                switch (collected.hostFault, target.kernel) {
+                case (.moduleRefused?, .user): flight.report.errorKind = .usage
+                case (.some, _): flight.report.errorKind = .infrastructure
+                case (nil, _): break
+                }
             }
-            verdicts = collected.verdicts
-            report.suites = collected.document.suites
-            report.ktapComplete = collected.document.isComplete
-            report.planMismatch = collected.document.planMismatch
-            report.consoleCut = collected.consoleCut
-            report.findings = collected.findings
-            report.status = collected.status
-            report.reason = collected.reason
-            if let mismatch = Self.variantMismatch(target, tests: collected.document.allTests), [.passed, .failed].contains(collected.status) {
-                report.status = .unsupported
-                report.reason = mismatch
-            }
-            if collected.status != .passed, collected.status != .failed { report.failedStage = .boot }
-            switch (collected.hostFault, target.kernel) {
-            case (.moduleRefused?, .user): report.errorKind = .usage
-            case (.some, _): report.errorKind = .infrastructure
-            case (nil, _): break
-            }
-        } catch let error as HarnessError {
-            report.status = error.status == .interrupted ? .interrupted : .error
-            report.failedStage = stages.last(where: { $0.status == .failed })?.stage
-            report.reason = error.message
-            report.errorKind = TargetReport.ErrorKind(error.status)
-        } catch {
-            report.status = .error
-            report.failedStage = stages.last(where: { $0.status == .failed })?.stage
-            report.reason = "\(error)"
-            report.errorKind = .infrastructure
+        }
+        var report = flight.report
+        if target.unsupportedReason != nil {
+            report.stages = flight.stages
+            return report
         }
         if cancellation.isCancelled, report.status != .passed, report.status != .failed {
             report.status = .interrupted
@@ -171,15 +218,43 @@ struct TargetPipeline {
         let tests = report.suites.flatMap(\.tests)
         report.summary = TestCounts(tests: tests)
         let reportStart = Date()
-        let judged = verdicts ?? VerdictClassifier.classify(tests: tests, context: verdictContext)
+        let context = verdictContext(flight)
+        let judged = verdicts ?? VerdictClassifier.classify(tests: tests, context: context)
         report.attributes = judged.attributes
         report.combinations = judged.combinations
         report.contractFindings = judged.findings
         report.vacuous = judged.vacuous
-        report.accelerator = verdictContext.accelerator
-        stages.append(StageRecord(stage: .report, status: .ok, seconds: Date().timeIntervalSince(reportStart), detail: nil))
-        report.stages = stages
+        report.accelerator = context.accelerator
+        flight.stages.append(StageRecord(stage: .report, status: .ok, seconds: Date().timeIntervalSince(reportStart), detail: nil))
+        report.stages = flight.stages
         return report
+    }
+
+    private func targetFolder(_ target: Target) -> URL { options.outDirectory.appendingPathComponent(target.id) }
+
+    // Every guest runs under TCG (DomainXML's domain type 'qemu'); the config is the image's.
+    private func verdictContext(_ flight: InFlight) -> VerdictContext {
+        VerdictContext(kernelConfig: flight.report.kernel?.config ?? [:], accelerator: "tcg",
+                       kernelCauses: flight.target.profile.kernelCauses ?? [:])
+    }
+
+    /// Runs stages; an error ends the target there, as its status, failed stage and reason.
+    private func guarded(_ flight: inout InFlight, _ body: (inout InFlight) throws -> Void) {
+        do {
+            try body(&flight)
+        } catch let error as HarnessError {
+            flight.report.status = error.status == .interrupted ? .interrupted : .error
+            flight.report.failedStage = flight.stages.last(where: { $0.status == .failed })?.stage
+            flight.report.reason = error.message
+            flight.report.errorKind = TargetReport.ErrorKind(error.status)
+            flight.decided = true
+        } catch {
+            flight.report.status = .error
+            flight.report.failedStage = flight.stages.last(where: { $0.status == .failed })?.stage
+            flight.report.reason = "\(error)"
+            flight.report.errorKind = .infrastructure
+            flight.decided = true
+        }
     }
 
     /// A variant whose defining property the guest's kernel does not have: `noncoherent` on a
