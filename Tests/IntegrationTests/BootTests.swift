@@ -115,7 +115,7 @@ struct BootTests {
 
         // The clock and the kernel file the profile asks for, and the report says which booted.
         let profile = try #require(try ArchCatalog(layout: ProjectLayout(root: HarnessProcess.packageRoot)).profiles[target.arch])
-        #expect(target.clock == (profile.clock ?? .realtime), "\(target.id) ran on its profile's clock")
+        #expect(target.clock == profile.defaultClock(variant: target.variant), "\(target.id) ran on its profile's clock")
         let domain = try String(contentsOf: out.appendingPathComponent(target.logs.domainXML ?? "-"), encoding: .utf8)
         #expect(domain.contains("-icount") == (target.clock?.mode == .icount), "\(target.id): the domain carries the clock")
         if profile.uncompressedBoot != nil {

@@ -100,8 +100,18 @@ public struct ArchProfile: Codable, Sendable, Equatable {
         public var iommuDriver: [String: String]?
         /// `<features>` children the variant adds, in the profile's `features` form.
         public var features: [String]?
+        /// The guest clock of this variant when it is not the profile's (`clock`).
+        public var clock: GuestClock?
+        /// Why the variant's clock is not the profile's, for readers of the profile.
+        public var clockWhy: String?
         /// What a reader of the report should know about this arch in this variant.
         public var note: String?
+    }
+
+    /// The clock `variant` runs on unless `--clock` says otherwise: the variant's, else the profile's,
+    /// else real time.
+    public func defaultClock(variant: String) -> GuestClock {
+        variants[variant]?.clock ?? clock ?? .realtime
     }
 }
 

@@ -42,7 +42,7 @@ public final class HarnessRun: @unchecked Sendable {
             arches: options.arches, variants: options.variants, suites: options.suites, kernel: options.kernel, catalog: catalog,
             eduDMABits: options.eduDMABits)).map { target -> Target in
                 var clocked = target
-                clocked.clock = options.clock ?? target.profile.clock ?? .realtime
+                clocked.clock = options.clock ?? target.profile.defaultClock(variant: target.variant)
                 return clocked
             }
         let planSeconds = Date().timeIntervalSince(planStart)
