@@ -11,12 +11,18 @@ extension Harness {
             A regression is a check or attribute that newly fails or is violated, a target whose status \
             got worse or that is missing from NEW, or a dma_bench p50 (alloc or free) that grew by more \
             than --threshold percent and more than --floor-ns; without either, the noise suits the clock \
-            the timings were measured on (250 % and 5000 ns in real time, whose figures move up to 3x \
-            between identical runs; 3 % and 50 ns on an instruction-counted clock, whose figures repeat), and timings of two different clocks are not compared. Findings waived in NEW (--waivers) are \
+            the timings were measured on (\(noise(.realtime)) in real time, whose figures move up to 3x \
+            between identical runs; \(noise(.icount)) on an instruction-counted clock, whose figures \
+            repeat), and timings of two different clocks are not compared. Findings waived in NEW (--waivers) are \
             listed, not counted. Exit codes: 0 nothing regressed; 1 regressed; 2 a report, the waiver \
             file or an option is wrong. With --base-debian and --new-debian, one arch is compared \
             across kernel lines: targets are matched by arch and variant, from two reports or one.
             """)
+
+        /// `250 % and 5000 ns`, for the help text.
+        static func noise(_ noise: ReportComparison.TimingNoise) -> String {
+            String(format: "%.0f %% and %.0f ns", noise.threshold * 100, noise.floorNanoseconds)
+        }
 
         enum Format: String, ExpressibleByArgument { case markdown, json }
 
@@ -79,7 +85,8 @@ extension Harness {
                 let comparison = ReportComparison.compare(
                     base: baseReport, new: newReport, baseName: base, newName: new,
                     noise: threshold == nil && floorNanoseconds == nil ? nil
-                        : .init(threshold: (threshold ?? 250) / 100, floorNanoseconds: floorNanoseconds ?? 5_000))
+                        : .init(threshold: threshold.map { $0 / 100 } ?? ReportComparison.TimingNoise.realtime.threshold,
+                                floorNanoseconds: floorNanoseconds ?? ReportComparison.TimingNoise.realtime.floorNanoseconds))
                 switch format {
                 case .markdown:
                     try Output.write(Data(ComparisonMarkdown.render(comparison).utf8), to: output)

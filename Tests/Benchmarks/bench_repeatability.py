@@ -19,7 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+import harness_cli
+
 KEYS = ("alloc_p50_ns", "free_p50_ns")
 
 
@@ -32,23 +33,21 @@ def main():
     parser.add_argument("--build", default=".build/release")
     parser.add_argument("--keep", help="keep the runs under this folder")
     args = parser.parse_args()
-    harness = str(ROOT / args.build / "harness")
+    harness = str(harness_cli.ROOT / args.build / "harness")
     clock = [] if args.clock == "default" else ["--clock", "realtime"]
     with tempfile.TemporaryDirectory(prefix="dh-repeat-") as scratch:
         folder = Path(args.keep) if args.keep else Path(scratch)
-        reports = []
+        reports, runs = [], []
         for index in range(args.runs):
             out = folder / f"run{index + 1}"
-            result = subprocess.run([harness, "run", "--arch", *args.arch, "--variant", *args.variant, *clock,
-                                     "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            if result.returncode not in (0, 1, 4):
-                sys.exit(f"bench_repeatability: run {index + 1} exited {result.returncode}: {result.stderr.strip()[-300:]}")
+            runs.append(harness_cli.run(args.build, out, ["--arch", *args.arch, "--variant", *args.variant, *clock],
+                                        script="bench_repeatability")[1])
             reports.append(out / "report.json")
 
         figures = {}  # (target, test, key) -> [value per run]
         clocks = {}
-        for path in reports:
-            for target in json.loads(path.read_text())["targets"]:
+        for report in runs:
+            for target in report["targets"]:
                 clocks[target["id"]] = target.get("clock")
                 for suite in target["suites"]:
                     for test in suite["tests"]:

@@ -11,31 +11,21 @@ target differs, so a default clock is chosen on evidence. Needs a release build
     Tests/Benchmarks/clock_equivalence.py --arch all --variant all --debian bookworm trixie sid
 """
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+import harness_cli
 
 
 def run(out: Path, clock: list, args) -> dict:
-    command = [str(ROOT / args.build / "harness"), "run", "--arch", *args.arch, "--variant", *args.variant,
-               "--debian", *args.debian, "--out", str(out), *clock]
-    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if result.returncode not in (0, 1, 4):
-        sys.exit(f"clock_equivalence: {' '.join(command)} exited {result.returncode}: {result.stderr.strip()[-400:]}")
-    return json.loads((out / "report.json").read_text())
+    selection = ["--arch", *args.arch, "--variant", *args.variant, "--debian", *args.debian, *clock]
+    return harness_cli.run(args.build, out, selection, script="clock_equivalence")[1]
 
 
 def clock_name(target) -> str:
     clock = (target or {}).get("clock") or {"mode": "realtime"}
     return clock["mode"] + ("" if clock.get("shift") is None else f" shift {clock['shift']}")
-
-
-def outcomes(target: dict) -> dict:
-    return {test["id"]: test["status"] for suite in target["suites"] for test in suite["tests"]}
 
 
 def main():
@@ -61,7 +51,7 @@ def main():
         if target["status"] == "unsupported" and not target["suites"]:
             print(f"{target['id']:26} {'unsupported':12}")
             continue
-        a, b = outcomes(target), outcomes(other or {"suites": []})
+        a, b = harness_cli.test_statuses(target), harness_cli.test_statuses(other or {"suites": []})
         diff = sorted(key for key in a.keys() | b.keys() if a.get(key) != b.get(key))
         differing += bool(diff) or other is None or target["status"] != other["status"]
         seconds = lambda t: (t or {}).get("boot", {}) and t["boot"]["guestSeconds"]

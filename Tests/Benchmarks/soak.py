@@ -2,7 +2,8 @@
 """Soak: N back-to-back `harness run`s of the same matrix, counting what must never happen.
 
 Per run it records:
-  - infrastructure errors: an exit code other than 0 or 1, or a target with status `error`;
+  - infrastructure errors: an exit code other than 0, 1 or 4 (harness_cli.RESULT_EXITS), or a target
+    with status `error`;
   - differences: targets whose test ids or statuses differ from the first run's, test by test;
   - leaks after the run: processes whose command line names the cache or the run's --out, domains
     still known to the embedded libvirt root (its status files), temporary files of the run;
@@ -26,6 +27,8 @@ import sys
 import tempfile
 import threading
 import time
+
+from harness_cli import RESULT_EXITS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOMAIN_PREFIX = "dmah-"
@@ -143,7 +146,7 @@ def one_run(args, index, cache):
     wall = time.time() - start
     report_file = os.path.join(out, "report.json")
     report = json.load(open(report_file)) if os.path.exists(report_file) else {}
-    errors = [f"exit {process.returncode}"] if process.returncode not in (0, 1) else []
+    errors = [f"exit {process.returncode}"] if process.returncode not in RESULT_EXITS else []
     errors += [f"{t['id']}: {t.get('reason')}" for t in report.get("targets", []) if t["status"] == "error"]
     leaks = leftover_processes([out, cache]) + leftover_domains(cache, process.pid) + \
         leftover_temporaries(cache, process.pid)

@@ -18,7 +18,6 @@ and the network for P4; the warm figures warm the default cache first.
     Tests/Benchmarks/speed.py --runs 3
 """
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -27,48 +26,23 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from boot_overhead import raw_qemu_command  # noqa: E402
+import harness_cli
+from boot_overhead import raw_qemu_command
 
-ROOT = Path(__file__).resolve().parents[2]
 GOALS = {"P1": 0.6, "P2": 0.35, "P4": 45.0, "P5": 100.0}
 
 
-def harness(build, *args):
-    return [str(ROOT / build / "harness"), *args]
-
-
-def timed(command, env=None):
-    start = time.monotonic()
-    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    return time.monotonic() - start, result
-
-
 def run_harness(build, out, *args, env=None):
-    seconds, result = timed(harness(build, "run", *args, "--out", str(out)), env=env)
-    # 1: failed checks, 4: de-facto findings only: both are results, not harness trouble.
-    if result.returncode not in (0, 1, 4):
-        sys.exit(f"speed: harness run {' '.join(args)} exited {result.returncode}: {result.stderr.strip()[-400:]}")
-    return seconds, json.loads((out / "report.json").read_text())
+    return harness_cli.run(build, out, list(args), env=env, script="speed")
 
 
 def raw_floor(domain_xml: Path, target: dict):
-    """Seconds of one plain QEMU boot of what the domain describes, as it booted before issue 10:
-    no -icount, the machine's default firmware, and the kernel image Debian ships (not the ELF
-    the harness unpacked from it)."""
-    command = raw_qemu_command(domain_xml)
-    stripped, skip = [], False
-    for word in command:
-        if skip:
-            skip = False
-        elif word in ("-icount", "-bios"):
-            skip = True
-        else:
-            stripped.append(word)
-    kernel = target.get("kernel") or {}
-    if kernel.get("bootImage"):
-        stripped[stripped.index("-kernel") + 1] = kernel["image"]
-    seconds, result = timed(stripped)
+    """Seconds of one raw-floor boot of a target (boot_overhead.raw_qemu_command), with the
+    kernel image Debian ships."""
+    command = raw_qemu_command(domain_xml, (target.get("kernel") or {}).get("image"))
+    start = time.monotonic()
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.monotonic() - start
     if result.returncode != 0:
         sys.exit(f"speed: raw QEMU failed for {domain_xml}: {result.stderr.strip()[-400:]}")
     return seconds

@@ -118,6 +118,7 @@ struct BootTests {
         #expect(target.clock == profile.defaultClock(variant: target.variant), "\(target.id) ran on its profile's clock")
         let domain = try String(contentsOf: out.appendingPathComponent(target.logs.domainXML ?? "-"), encoding: .utf8)
         #expect(domain.contains("-icount") == (target.clock?.mode == .icount), "\(target.id): the domain carries the clock")
+        if let shift = target.clock?.shift { #expect(domain.contains("shift=\(shift),sleep=off"), "\(target.id)") }
         if profile.uncompressedBoot != nil {
             let unpacked = try #require(target.kernel?.bootImage, "\(target.id) booted the unpacked kernel")
             #expect(domain.contains("<kernel>\(unpacked)</kernel>"))

@@ -107,7 +107,7 @@ struct dh_memsnap {
 	u64 dma_remaps;		/* vmallocinfo areas flagged dma-coherent */
 	u64 remap_bytes;	/* their sizes, guard pages included */
 	u64 pool_bytes;		/* the atomic pools' sizes, 0 if unknown */
-	bool have_pcp, have_remaps, have_meminfo, have_pools;
+	bool have_pcp, have_remaps, have_meminfo;
 };
 
 int dh_memsnap_take(struct dh_memsnap *snap);

@@ -150,5 +150,4 @@ unsigned long long dh_start_pool_bytes;
 void dh_memsnap_at_start(struct dh_memsnap *snap)
 {
 	snap->pool_bytes = dh_start_pool_bytes;
-	snap->have_pools = dh_start_pool_bytes > 0;
 }

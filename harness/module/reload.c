@@ -74,7 +74,6 @@ void dh_reload_run(struct dh_ctx *ctx, unsigned int num,
 
 	b.have_pcp = true;
 	b.have_remaps = true;
-	b.have_pools = b.pool_bytes > 0;
 	b.have_meminfo = true;
 	dh_memsnap_take(&now);
 	dh_memsnap_at_start(&now);

@@ -19,7 +19,7 @@ public struct ReportComparison: Codable, Sendable {
         public var threshold: Double
         /// Absolute growth, in nanoseconds, below which no change counts.
         public var floorNanoseconds: Double
-        public init(threshold: Double = 2.5, floorNanoseconds: Double = 5_000) {
+        public init(threshold: Double, floorNanoseconds: Double) {
             self.threshold = threshold
             self.floorNanoseconds = floorNanoseconds
         }
@@ -28,7 +28,7 @@ public struct ReportComparison: Codable, Sendable {
         /// direct targets on an idle 2-core host (bench_repeatability.py) had no p50 equal in every run, and
         /// two runs differed by up to 3.0x where they differed by more than 5 µs; the former 25 %
         /// raised 256 false alarms in 9 comparisons. Only a change of more than 3.5x counts.
-        public static let realtime = TimingNoise()
+        public static let realtime = TimingNoise(threshold: 2.5, floorNanoseconds: 5_000)
         /// An instruction-counted clock: the same kernel and module give the same figures run to
         /// run (Tests/Benchmarks/bench_repeatability.py, 10 runs of two arches' direct targets on a
         /// loaded host: 130 of 160 p50s identical, the rest within 2.2 %, i.e. 16 virtual ns of a 720 ns

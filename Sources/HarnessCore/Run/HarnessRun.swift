@@ -77,8 +77,6 @@ public final class HarnessRun: @unchecked Sendable {
         }
         booting.waitUntilAllOperationsAreFinished()
         lock.withLock { schedule.recording(report.targets) }.save(cacheRoot: options.cacheRoot)
-        lock.withLock { TargetSchedule.load(cacheRoot: options.cacheRoot).recording(report.targets) }
-            .save(cacheRoot: options.cacheRoot)
 
         lock.withLock {
             report.targets.sort { $0.id < $1.id }

@@ -39,8 +39,6 @@ struct TargetPipeline {
         var report: TargetReport
         var stages: [StageRecord]
         var artifacts: Artifacts?
-        /// A stage failed or the run was interrupted: nothing more to do but report.
-        var decided = false
 
         struct Artifacts: Sendable {
             var image: GuestImage
@@ -49,11 +47,6 @@ struct TargetPipeline {
             var initramfs: URL
             var kernelArguments: [String]
         }
-    }
-
-    /// Both halves back to back: what a run with one target at a time does.
-    func run(_ target: Target, planSeconds: Double) -> TargetReport {
-        finish(prepare(target, planSeconds: planSeconds))
     }
 
     /// The half that needs the network and the compiler but no guest: provision and build.
@@ -155,7 +148,7 @@ struct TargetPipeline {
         let target = flight.target
         let folder = targetFolder(target)
         var verdicts: TargetVerdicts?
-        if let artifacts = flight.artifacts, !flight.decided {
+        if let artifacts = flight.artifacts {
             guarded(&flight) { flight in
                 try checkCancelled()
                 stageStarted(target.id, .boot)
@@ -242,18 +235,13 @@ struct TargetPipeline {
     private func guarded(_ flight: inout InFlight, _ body: (inout InFlight) throws -> Void) {
         do {
             try body(&flight)
-        } catch let error as HarnessError {
-            flight.report.status = error.status == .interrupted ? .interrupted : .error
-            flight.report.failedStage = flight.stages.last(where: { $0.status == .failed })?.stage
-            flight.report.reason = error.message
-            flight.report.errorKind = TargetReport.ErrorKind(error.status)
-            flight.decided = true
         } catch {
-            flight.report.status = .error
+            // Anything but a HarnessError is the harness's own trouble: an infrastructure error.
+            let known = error as? HarnessError
+            flight.report.status = known?.status == .interrupted ? .interrupted : .error
             flight.report.failedStage = flight.stages.last(where: { $0.status == .failed })?.stage
-            flight.report.reason = "\(error)"
-            flight.report.errorKind = .infrastructure
-            flight.decided = true
+            flight.report.reason = known?.message ?? "\(error)"
+            flight.report.errorKind = known.map { TargetReport.ErrorKind($0.status) } ?? .infrastructure
         }
     }
 
