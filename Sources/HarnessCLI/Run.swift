@@ -31,8 +31,14 @@ extension Harness {
         @Option(name: .long, help: "The built kernel tree --kernel came from; the guest driver is built in it.")
         var kbuild: String?
 
-        @Option(name: .long, help: "libvirt URI (default: the embedded QEMU driver under the cache; no daemon).")
-        var connect: String?
+        @Option(name: .long, help: "A libvirt host's URI (repeatable; default: the embedded QEMU driver under the cache, no daemon). Remote hosts get the files as storage volumes.")
+        var connect: [String] = []
+
+        @Option(name: .long, help: "A file of libvirt hosts, one per line: URI [capacity=N] [pool=NAME] (README, \"Many hosts\").")
+        var hosts: String?
+
+        @Option(name: .long, help: "Volumes uploaded to remote hosts: keep (a cache by content digest, the default) or remove at the end of the run.")
+        var volumes: VolumePolicy = .keep
 
         @Option(name: .long, help: "Seconds a guest may take from start to power-off before it counts as hung.")
         var timeout: Double = 300
@@ -81,11 +87,13 @@ extension Harness {
                 let arches = arch.isEmpty ? ["all"] : arch
                 let variants = variant.isEmpty ? (target.isEmpty ? ["direct"] : ["all"]) : variant
                 var options = RunOptions(
-                    arches: arches, variants: variants, kernel: kernelChoice, connectURI: connect,
+                    arches: arches, variants: variants, kernel: kernelChoice, connectURI: nil,
                     cacheRoot: cache.cacheRoot, outDirectory: URL(fileURLWithPath: out).standardizedFileURL,
                     timeout: timeout, jobs: jobs, extraKernelArguments: kernelArguments,
                     commandLine: CommandLine.arguments)
                 options.eduDMABits = eduDMABits
+                options.hosts = try HostList.combine(connectURIs: connect, hostsFile: try hosts.map(HostList.load) ?? [])
+                options.volumePolicy = volumes
                 options.suites = debian
                 options.clock = clock.map { GuestClock(mode: $0, shift: icountShift) }
                 options.selection = TargetSelection(patterns: target, shard: try shard.map(TargetSelection.parseShard))
@@ -147,3 +155,4 @@ final class SignalTrap {
 }
 
 extension GuestClock.Mode: ExpressibleByArgument {}
+extension VolumePolicy: ExpressibleByArgument {}

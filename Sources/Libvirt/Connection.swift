@@ -43,11 +43,17 @@ public final class Connection: @unchecked Sendable {
         lock.lock()
         let closing = handle
         let callbackIDs = eventCallbackIDs
+        let hadCloseCallback = closeCallbackRegistered
         handle = nil
         eventCallbackIDs = []
+        closeCallbackRegistered = false
         lock.unlock()
 
         guard let closing else { return }
+        // A close of our own is not a lost connection: the handler must not hear of it.
+        if hadCloseCallback, virConnectUnregisterCloseCallback(closing, closeTrampoline) < 0 {
+            virResetLastError()
+        }
         for callbackID in callbackIDs where virConnectDomainEventDeregisterAny(closing, callbackID) < 0 {
             virResetLastError()
         }
@@ -81,12 +87,63 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    /// The host's capabilities XML (`virConnectGetCapabilities`): its guest arches, each with its
+    /// emulator, machines and domain types.
+    public func capabilitiesXML() throws -> String {
+        try withHandle { connection in
+            takeString(try checkPointer("virConnectGetCapabilities") { virConnectGetCapabilities(connection) }) ?? ""
+        }
+    }
+
+    /// The host's CPUs and memory (`virNodeGetInfo`).
+    public func nodeInfo() throws -> NodeInfo {
+        try withHandle { connection in
+            var info = virNodeInfo()
+            try check("virNodeGetInfo") { virNodeGetInfo(connection, &info) }
+            return NodeInfo(cpus: Int(info.cpus), memoryKiB: UInt64(info.memory))
+        }
+    }
+
+    /// Whether the connection still reaches its driver (`virConnectIsAlive`): false once a remote
+    /// daemon died or its network went away (and keepalive noticed).
+    public var isAlive: Bool {
+        (try? withHandle { virConnectIsAlive($0) == 1 }) ?? false
+    }
+
+    /// Has a remote connection probe its daemon every `interval` seconds and give up after `count`
+    /// unanswered probes (`virConnectSetKeepAlive`), so a cut network ends the connection in
+    /// about interval × (count + 1) seconds. Local drivers have no keepalive; this is then a no-op.
+    public func setKeepAlive(interval: Int32, count: UInt32) throws {
+        try withHandle { connection in
+            _ = try check("virConnectSetKeepAlive") { virConnectSetKeepAlive(connection, interval, count) }
+        }
+    }
+
+    /// Calls `handler` once, on the event-loop thread, when the connection closes for a reason other
+    /// than `close()`: the daemon died, the network went away, keepalive gave up
+    /// (`virConnectRegisterCloseCallback`). The handler gets libvirt's reason.
+    public func onConnectionLost(_ handler: @escaping (String) -> Void) throws {
+        try withHandle { connection in
+            let box = Unmanaged.passRetained(CloseHandlerBox(handler))
+            if virConnectRegisterCloseCallback(connection, closeTrampoline, box.toOpaque(), releaseCloseHandlerBox) < 0 {
+                box.release()
+                throw LibvirtError.last("virConnectRegisterCloseCallback")
+            }
+            lock.withLock { closeCallbackRegistered = true }
+        }
+    }
+
+    private var closeCallbackRegistered = false
+
     /// Creates and starts a transient domain from its XML (`virDomainCreateXML`), paused before
     /// its first instruction if `startPaused` (`VIR_DOMAIN_START_PAUSED`), so a console can be
-    /// opened before the guest prints anything.
-    public func createTransientDomain(xml: String, startPaused: Bool = false) throws -> Domain {
+    /// opened before the guest prints anything. With `autoDestroy` (`VIR_DOMAIN_START_AUTODESTROY`)
+    /// the domain dies with this connection, so a client that dies cannot leave it running on a
+    /// remote host.
+    public func createTransientDomain(xml: String, startPaused: Bool = false, autoDestroy: Bool = false) throws -> Domain {
         try withHandle { connection in
-            let flags: UInt32 = startPaused ? VIR_DOMAIN_START_PAUSED.rawValue : 0
+            let flags: UInt32 = (startPaused ? VIR_DOMAIN_START_PAUSED.rawValue : 0)
+                | (autoDestroy ? VIR_DOMAIN_START_AUTODESTROY.rawValue : 0)
             let created = try checkPointer("virDomainCreateXML") {
                 virDomainCreateXML(connection, xml, flags)
             }
@@ -201,7 +258,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs `body` with the raw handle, holding a libvirt reference on it for the duration so
     /// a concurrent `close()` cannot free it; throws if the connection is closed.
-    private func withHandle<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
+    func withHandle<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
         lock.lock()
         guard let current = handle else {
             lock.unlock()
@@ -212,6 +269,37 @@ public final class Connection: @unchecked Sendable {
         defer { virConnectClose(current) }
         return try body(current)
     }
+}
+
+/// A host's CPUs and memory, as `virNodeGetInfo` reports them.
+public struct NodeInfo: Sendable, Equatable {
+    public var cpus: Int
+    public var memoryKiB: UInt64
+}
+
+// MARK: - Close callback plumbing
+
+private final class CloseHandlerBox {
+    let handler: (String) -> Void
+    init(_ handler: @escaping (String) -> Void) { self.handler = handler }
+}
+
+/// `virConnectCloseFunc`: (connection, reason, opaque).
+private let closeTrampoline: @convention(c) (OpaquePointer?, Int32, UnsafeMutableRawPointer?) -> Void = { _, reason, opaque in
+    guard let opaque else { return }
+    let why: String
+    switch UInt32(reason) {
+    case VIR_CONNECT_CLOSE_REASON_ERROR.rawValue: why = "the connection failed (I/O error)"
+    case VIR_CONNECT_CLOSE_REASON_EOF.rawValue: why = "the daemon closed the connection"
+    case VIR_CONNECT_CLOSE_REASON_KEEPALIVE.rawValue: why = "the daemon stopped answering keepalive probes"
+    default: why = "the connection closed (reason \(reason))"
+    }
+    Unmanaged<CloseHandlerBox>.fromOpaque(opaque).takeUnretainedValue().handler(why)
+}
+
+private let releaseCloseHandlerBox: @convention(c) (UnsafeMutableRawPointer?) -> Void = { opaque in
+    guard let opaque else { return }
+    Unmanaged<CloseHandlerBox>.fromOpaque(opaque).release()
 }
 
 // MARK: - Lifecycle callback plumbing

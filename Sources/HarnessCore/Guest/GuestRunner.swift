@@ -12,6 +12,8 @@ public struct BootOutcome: Sendable {
     public var consoleLog: URL
     /// QEMU's own log, copied beside the console when the driver is local (embedded).
     public var qemuLog: URL?
+    /// Evidence left on a remote host, by name, with the reason (LogPaths.notKept).
+    public var notKept: [String: String] = [:]
     public var domainXML: URL
 }
 
@@ -32,10 +34,13 @@ public struct GuestRunner: Sendable {
         self.logger = logger
     }
 
+    /// Boots `target`; `hostEmulator` is the emulator a host's capabilities named, nil to find
+    /// the profile's on this machine's PATH. Throws HostLost when the connection dies under it.
     public func boot(
-        target: Target, spec: BootSpec, outDirectory: URL, timeout: TimeInterval, cancellation: Cancellation
+        target: Target, spec: BootSpec, hostEmulator: String? = nil, outDirectory: URL, timeout: TimeInterval,
+        cancellation: Cancellation
     ) throws -> BootOutcome {
-        guard let emulator = Subprocess.resolve(target.profile.qemuBinary) else {
+        guard let emulator = hostEmulator ?? Subprocess.resolve(target.profile.qemuBinary) else {
             throw HarnessError.infrastructure(
                 "\(target.profile.qemuBinary) not found: apt-get install \(target.profile.qemuPackage)")
         }
@@ -57,8 +62,10 @@ public struct GuestRunner: Sendable {
 
         let domain: Domain
         do {
-            domain = try connection.libvirt.createTransientDomain(xml: xml, startPaused: true)
+            // A remote domain dies with this connection, so a harness that dies leaves none behind.
+            domain = try connection.libvirt.createTransientDomain(xml: xml, startPaused: true, autoDestroy: !followsFile)
         } catch let error as LibvirtError {
+            if let lost = connection.lostOrDead { throw HostLost(reason: lost) }
             throw HarnessError.infrastructure("libvirt could not start \(target.id): \(error.message)")
         }
         // libvirt 9.0 deadlocks when a console stream is aborted while the domain's character
@@ -93,15 +100,20 @@ public struct GuestRunner: Sendable {
         try? domain.destroy()
         logger.debug("\(target.id): destroy returned in \(String(format: "%.2f", Date().timeIntervalSince(destroyStart))) s")
         follower?.readNewBytes(into: recorder.append)
+        if !cancellation.isCancelled, let lost = connection.lostOrDead { throw HostLost(reason: lost) }
         let (ending, detail) = judge(stop, recorder: recorder, cancelled: cancellation.isCancelled)
         connection.collectQEMULog(domainName: spec.domainName, into: outDirectory)
         if let end = recorder.suiteEndTime {
             logger.debug("\(target.id): suite end seen \(String(format: "%.2f", end.timeIntervalSince(start))) s after resume")
         }
         logger.debug("\(target.id): \(ending.rawValue) after \(String(format: "%.1f", seconds)) s (\(detail))")
-        return BootOutcome(
+        var outcome = BootOutcome(
             ending: ending, detail: detail, guestSeconds: seconds, consoleLog: consoleLog,
             qemuLog: connection.qemuLogCopy(in: outDirectory), domainXML: domainXML)
+        if !connection.isEmbedded {
+            outcome.notKept["qemu"] = "QEMU's log stays on \(Redaction.uri(connection.uri)) (/var/log/libvirt/qemu/\(spec.domainName).log): libvirt has no API that reads it"
+        }
+        return outcome
     }
 
     /// Why the wait ended.
@@ -140,6 +152,21 @@ public struct GuestRunner: Sendable {
             if recorder.suiteEnded { return (.poweredOff, "guest powered off (domain \(reason))") }
             return (.stoppedUnexpectedly, "domain stopped (\(reason)) before the suite ended")
         }
+    }
+}
+
+/// The connection a boot ran on died under it (the daemon, or the network to it): the boot has
+/// no verdict, and its target may move to another host.
+public struct HostLost: Error, Sendable {
+    public var reason: String
+}
+
+extension HostConnection {
+    /// Why the connection is gone, if it is: lost (its close callback ran) or no longer alive.
+    var lostOrDead: String? {
+        if let lost { return lost }
+        if !isEmbedded, !libvirt.isAlive { return "the connection to \(Redaction.uri(uri)) is no longer alive" }
+        return nil
     }
 }
 

@@ -117,22 +117,43 @@ public final class HostConnection: @unchecked Sendable {
             libvirt = try Connection(uri: openedURI)
         } catch let error as LibvirtError {
             throw HarnessError.infrastructure(
-                "cannot connect to libvirt at \(uri): \(error.message) (is libvirt-daemon-driver-qemu installed? `harness doctor` checks the host)")
+                "cannot connect to libvirt at \(Redaction.uri(uri)): \(Redaction.uri(error.message)) (is libvirt-daemon-driver-qemu installed? `harness doctor` checks the host)")
         }
-        destroyStaleDomains(logger: logger)
+        let router = stopRouter
+        if embeddedRoot != nil {
+            destroyStaleDomains(logger: logger)
+        } else {
+            // A remote daemon's domains are another machine's pids: none is judged stale here. The
+            // boots ask libvirt to destroy them with this connection instead (autodestroy), and a
+            // lost connection ends every boot waiting on it.
+            try? libvirt.setKeepAlive(interval: Self.keepAliveInterval, count: Self.keepAliveCount)
+            let display = Redaction.uri(uri)
+            let lost = lostReason
+            try? libvirt.onConnectionLost { why in
+                lost.set(why)
+                router.raiseAll("the connection to \(display) was lost: \(why)")
+            }
+        }
         // libvirt tracks one lifecycle callback per connection and domain filter, so one
         // registration serves every guest of the run and routes events by domain name.
-        let router = stopRouter
         do {
             lifecycleRegistration = try libvirt.onDomainLifecycle { event in
                 if event.isStopped { router.route(event.domainName, reason: event.stoppedReason ?? "\(event)") }
             }
         } catch let error as LibvirtError {
-            throw HarnessError.infrastructure("cannot watch domain lifecycle events on \(uri): \(error.message)")
+            throw HarnessError.infrastructure("cannot watch domain lifecycle events on \(Redaction.uri(uri)): \(error.message)")
         }
     }
 
     private let stopRouter = StopRouter()
+    /// Why the connection to a remote daemon was lost, once it was.
+    private let lostReason = LockedBox<String?>(nil)
+    public var lost: String? { lostReason.get() }
+    /// A cut network ends a remote connection within about 2 × (3 + 1) = 8 s.
+    static let keepAliveInterval: Int32 = 2
+    static let keepAliveCount: UInt32 = 3
+    /// Whether libvirt runs the guests on this machine, so QEMU's log and console file are ours to read.
+    public var isEmbedded: Bool { embeddedRoot != nil }
     private var lifecycleRegistration: EventRegistration?
     /// The short link the embedded driver was opened through, when the root's own path is too long.
     private var rootAlias: URL?
@@ -171,9 +192,11 @@ public final class HostConnection: @unchecked Sendable {
 
     func unwatchStop(of domainName: String) { stopRouter.remove(domainName) }
 
-    /// A unique domain name for a target in this process.
+    /// A unique domain name for a target in this process; on a daemon that other machines share,
+    /// the name also carries a tag of this machine's name, since pids repeat across machines.
     public func domainName(for target: Target) -> String {
-        "\(Self.domainPrefix)\(getpid())-\(target.id)"
+        if isEmbedded { return "\(Self.domainPrefix)\(getpid())-\(target.id)" }
+        return "\(Self.domainPrefix)\(getpid())-\(Self.fnv1a(ProcessInfo.processInfo.hostName).prefix(6))-\(target.id)"
     }
 
     /// Copies QEMU's log for a domain into `folder` as `qemu.log` (embedded driver only).
@@ -251,4 +274,6 @@ final class StopRouter: @unchecked Sendable {
     func add(_ name: String, _ signal: StopSignal) { lock.withLock { signals[name] = signal } }
     func remove(_ name: String) { _ = lock.withLock { signals.removeValue(forKey: name) } }
     func route(_ name: String, reason: String) { lock.withLock { signals[name] }?.raise(reason) }
+    /// Ends every boot waiting on the connection (it was lost).
+    func raiseAll(_ reason: String) { lock.withLock { Array(signals.values) }.forEach { $0.raise(reason) } }
 }

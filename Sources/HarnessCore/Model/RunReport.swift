@@ -9,8 +9,9 @@ public struct RunReport: Codable, Sendable {
     /// single class by a verdict in four parts (effect, ownContract, added, inherited) and added
     /// `contractFindings`, `combinations`, `vacuous` and `accelerator` to each target.
     /// 2.1 added each target's `suite` (its Debian kernel line) and the kernel's `version` and
-    /// `toolchain`.
-    public static let currentSchemaVersion = "2.2"
+    /// `toolchain`. 2.2 added the kernel's `bootImage`. 2.3 added the run's `hosts`, each
+    /// target's `host` and `hostLosses`, and `logs.notKept`.
+    public static let currentSchemaVersion = "2.3"
 
     public var schemaVersion: String = RunReport.currentSchemaVersion
     public var run: RunMetadata
@@ -31,6 +32,52 @@ public struct RunMetadata: Codable, Sendable {
     public var finishedAt: Date?
     /// Set when the run as a whole was cut short (Ctrl-C) or could not start a stage.
     public var interruption: String?
+    /// Every libvirt host of the run, in the order named, as measured through its connection (2.3).
+    public var hosts: [HostRecord]? = nil
+}
+
+/// One libvirt host of a run (2.3). Its URI never carries credentials (Redaction).
+public struct HostRecord: Codable, Sendable {
+    public var uri: String
+    /// Guests at once: as the hosts file said, else derived from `cpus` and `memoryMiB`.
+    public var capacity: Int
+    /// How the run's kernels and initramfs reached the host: `files` on this machine, `volumes` uploaded.
+    public var artifacts: Artifacts
+    public var libvirtVersion: String? = nil
+    public var hypervisorVersion: String? = nil
+    /// `virNodeGetInfo`.
+    public var cpus: Int? = nil
+    public var memoryMiB: Int? = nil
+    /// The guest arches (libvirt's names) the host has a TCG emulator for, from its capabilities.
+    public var arches: [String]? = nil
+    public var kvm: KVM? = nil
+    /// The storage pool the volumes went to.
+    public var pool: String? = nil
+    public var uploadedBytes: UInt64? = nil
+    public var uploadedVolumes: Int? = nil
+    /// Volumes the host already held, by content digest, so nothing was sent for them.
+    public var reusedVolumes: Int? = nil
+    /// Why the host dropped out mid-run (its daemon died, its network went away).
+    public var lost: String? = nil
+    /// Why the host could not be used at all (it took no target).
+    public var unreachable: String? = nil
+
+    public enum Artifacts: String, Codable, Sendable { case files, volumes }
+
+    /// KVM on the host: advertised in its capabilities, and proved by a bounded probe. Guests run
+    /// under TCG regardless; this says what the host could do.
+    public struct KVM: Codable, Sendable {
+        public var advertised: [String]
+        public var works: Bool
+        public var detail: String
+    }
+}
+
+/// A host lost while it ran a target (2.3): the attempt's console is kept beside the target's.
+public struct HostLoss: Codable, Sendable {
+    public var host: String
+    public var reason: String
+    public var console: String?
 }
 
 /// The host the run used, as measured in the run.
@@ -105,6 +152,10 @@ public struct TargetReport: Codable, Sendable {
     public var vacuous: [VacuousCheck]? = nil
     /// The accelerator the guest ran under (`tcg`), which decides what is vacuous (2.0).
     public var accelerator: String? = nil
+    /// The libvirt host the target booted on (2.3), as `run.hosts` names it.
+    public var host: String? = nil
+    /// Hosts lost while they ran this target, in order (2.3); the target moved to another host once.
+    public var hostLosses: [HostLoss]? = nil
 }
 
 extension TargetReport {
@@ -177,4 +228,6 @@ public struct LogPaths: Codable, Sendable {
     public var qemu: String?
     public var domainXML: String?
     public var moduleBuild: String?
+    /// Evidence that exists but could not be fetched, by name (`qemu`), with the reason (2.3).
+    public var notKept: [String: String]? = nil
 }

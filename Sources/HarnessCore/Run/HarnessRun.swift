@@ -12,7 +12,6 @@ public final class HarnessRun: @unchecked Sendable {
     let logger: Logger
 
     private let lock = NSLock()
-    private var connection: HostConnection?
     private var report: RunReport
 
     public init(options: RunOptions, layout: ProjectLayout, cancellation: Cancellation, logger: Logger) {
@@ -21,7 +20,7 @@ public final class HarnessRun: @unchecked Sendable {
         self.cancellation = cancellation
         self.logger = logger
         self.report = RunReport(
-            run: RunMetadata(harnessVersion: HarnessVersion.string, commandLine: options.commandLine,
+            run: RunMetadata(harnessVersion: HarnessVersion.string, commandLine: Redaction.commandLine(options.commandLine),
                              host: HostFacts.measure(), libvirtURI: "", startedAt: Date(), finishedAt: nil,
                              interruption: nil),
             targets: [])
@@ -47,44 +46,78 @@ public final class HarnessRun: @unchecked Sendable {
             }
         let planSeconds = Date().timeIntervalSince(planStart)
         try Self.prepareOutput(options.outDirectory)
-        report.run.libvirtURI = options.connectURI ?? HostConnection.embeddedURI(
+        report.run.libvirtURI = options.hosts.first.map { Redaction.uri($0.uri) } ?? HostConnection.embeddedURI(
             root: options.cacheRoot.appendingPathComponent("libvirt"))
         report.run.host.qemuVersion = Self.qemuVersion(targets.first?.profile.qemuBinary)
         try writeReport()
 
-        let pipeline = TargetPipeline(options: options, layout: layout, catalog: catalog, connection: { try self.sharedConnection() },
+        let hosts = options.hosts.isEmpty
+            ? HostPool.local(jobs: options.jobs, cacheRoot: options.cacheRoot, logger: logger)
+            : try HostPool.connect(options.hosts, logger: logger)
+        lock.withLock { report.run.hosts = options.hosts.isEmpty ? nil : hosts.records() }
+        let pipeline = TargetPipeline(options: options, layout: layout, catalog: catalog, hosts: hosts,
                                       cancellation: cancellation, logger: logger, stageStarted: stageStarted)
-        // Two queues, so that no core idles while a target waits: targets are provisioned and
-        // built ahead (downloads and compiles overlap the boots), and a core boots whichever
-        // prepared target comes first in the longest-first order (TargetSchedule). An
-        // OperationQueue starts ready operations of equal priority in the order they were added.
-        let preparing = OperationQueue(), booting = OperationQueue()
+        // Targets are provisioned and built ahead on one queue (downloads and compiles overlap the
+        // boots), and booted from another: whenever a host slot is free, the first prepared target
+        // in the longest-first order (TargetSchedule) that the host can run takes it, so no slot
+        // idles while a target it could run waits.
+        let preparing = OperationQueue()
         preparing.maxConcurrentOperationCount = max(1, options.jobs)
-        booting.maxConcurrentOperationCount = max(1, options.jobs)
         let schedule = TargetSchedule.load(cacheRoot: options.cacheRoot)
         let prepared = PreparedTargets()
-        for target in schedule.ordered(targets) {
-            let prepare = BlockOperation { prepared.put(pipeline.prepare(target, planSeconds: planSeconds)) }
-            let boot = BlockOperation {
-                let result = pipeline.finish(prepared.take(target.id))
-                self.lock.withLock { self.report.targets.append(result) }
-                try? self.writeReport()
-                progress(result)
+        let ordered = schedule.ordered(targets)
+        for target in ordered {
+            preparing.addOperation {
+                prepared.put(pipeline.prepare(target, planSeconds: planSeconds))
+                hosts.notify()
             }
-            boot.addDependency(prepare)
-            preparing.addOperation(prepare)
-            booting.addOperation(boot)
         }
-        booting.waitUntilAllOperationsAreFinished()
+        let boots = DispatchGroup()
+        var waiting = ordered.map(\.id)
+        hosts.dispatch { leaseLocked, whyNoHostLocked in
+            for (position, id) in waiting.enumerated() {
+                guard let flight = prepared.peek(id) else { continue }
+                let lease: HostPool.Lease?
+                if flight.artifacts == nil || whyNoHostLocked(flight.target) != nil {
+                    lease = nil
+                } else if let free = leaseLocked(flight.target) {
+                    lease = free
+                } else {
+                    continue
+                }
+                waiting.remove(at: position)
+                boots.enter()
+                Thread.detachNewThread {
+                    let result = pipeline.finish(prepared.take(id), lease: lease)
+                    self.lock.withLock { self.report.targets.append(result) }
+                    try? self.writeReport()
+                    progress(result)
+                    boots.leave()
+                }
+                return .progress
+            }
+            return waiting.isEmpty ? .done : .wait
+        }
+        boots.wait()
         lock.withLock { schedule.recording(report.targets) }.save(cacheRoot: options.cacheRoot)
+        if options.volumePolicy == .remove {
+            for host in hosts.hosts {
+                let kept = host.stager?.removeStaged() ?? []
+                if !kept.isEmpty { logger.warning("\(host.displayURI): could not remove the volumes \(kept.joined(separator: ", "))") }
+            }
+        }
 
         lock.withLock {
             report.targets.sort { $0.id < $1.id }
             report.run.finishedAt = Date()
             if cancellation.isCancelled { report.run.interruption = "interrupted by the user (SIGINT/SIGTERM)" }
-            if let version = try? connection?.libvirt.libvirtVersion() { report.run.host.libvirtVersion = version }
+            if let local = hosts.hosts.first?.openedConnection {
+                report.run.libvirtURI = Redaction.uri(local.uri)
+                report.run.host.libvirtVersion = try? local.libvirt.libvirtVersion()
+            }
+            if !options.hosts.isEmpty { report.run.hosts = hosts.records() }
         }
-        lock.withLock { connection?.close() }
+        hosts.hosts.forEach { $0.openedConnection?.close() }
         var status = Self.exitStatus(for: report, cancelled: cancellation.isCancelled)
         if let waivers = options.waivers {
             lock.withLock { report = Waivers.apply(waivers.entries, file: waivers.file, to: report) }
@@ -92,18 +125,6 @@ public final class HarnessRun: @unchecked Sendable {
         }
         try writeReport()
         return (report, status)
-    }
-
-    /// One connection for the whole run, opened by the first target that boots.
-    private func sharedConnection() throws -> HostConnection {
-        try lock.withLock {
-            if let connection { return connection }
-            let opened = try HostConnection.open(connectURI: options.connectURI, cacheRoot: options.cacheRoot, logger: logger)
-            connection = opened
-            report.run.libvirtURI = opened.uri
-            report.run.host.libvirtVersion = try? opened.libvirt.libvirtVersion()
-            return opened
-        }
     }
 
     /// report.json as every writer of it encodes it (`RunReport.encodedJSON`).
@@ -168,6 +189,8 @@ private final class PreparedTargets: @unchecked Sendable {
 
     func put(_ flight: TargetPipeline.InFlight) { lock.withLock { byID[flight.target.id] = flight } }
 
-    /// Called only after the target's prepare operation finished (an operation dependency).
+    func peek(_ id: String) -> TargetPipeline.InFlight? { lock.withLock { byID[id] } }
+
+    /// Called only once the target's prepare put it here (peek saw it).
     func take(_ id: String) -> TargetPipeline.InFlight { lock.withLock { byID.removeValue(forKey: id)! } }
 }

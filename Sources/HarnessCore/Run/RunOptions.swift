@@ -7,7 +7,10 @@ public struct RunOptions: Sendable {
     /// `--debian`: the Debian kernel lines (suite names, or `all`); empty means the default line.
     public var suites: [String] = []
     public var kernel: KernelChoice
-    public var connectURI: String?
+    /// The libvirt hosts (`--connect`, `--hosts`); empty means this machine's embedded driver.
+    public var hosts: [HostEntry]
+    /// What happens to the volumes a run uploaded to remote hosts (`--volumes`).
+    public var volumePolicy: VolumePolicy = .keep
     public var cacheRoot: URL
     public var outDirectory: URL
     /// Per-target limit from resuming the guest to its power-off.
@@ -32,7 +35,7 @@ public struct RunOptions: Sendable {
         self.arches = arches
         self.variants = variants
         self.kernel = kernel
-        self.connectURI = connectURI
+        self.hosts = connectURI.map { [HostEntry(uri: $0)] } ?? []
         self.cacheRoot = cacheRoot
         self.outDirectory = outDirectory
         self.timeout = timeout
@@ -48,6 +51,12 @@ public struct RunOptions: Sendable {
         }
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/dma-harness")
     }
+}
+
+/// Volumes on remote hosts are named by content, so keeping them is a cache: a later run sends
+/// nothing a host already holds. `remove` deletes, at the end of the run, every volume it used.
+public enum VolumePolicy: String, Sendable, CaseIterable {
+    case keep, remove
 }
 
 /// The harness's own version, recorded in every report.

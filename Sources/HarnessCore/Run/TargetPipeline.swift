@@ -1,4 +1,5 @@
 import Foundation
+import Libvirt
 import Logging
 
 /// Carries one target through provision, build, boot and collect. A stage that fails stops this
@@ -7,9 +8,11 @@ struct TargetPipeline {
     var options: RunOptions
     var layout: ProjectLayout
     var catalog: ArchCatalog
-    var connection: () throws -> HostConnection
+    var hosts: HostPool
     var cancellation: Cancellation
     var logger: Logger
+    /// Content digests of the files the run uploads, each file read once.
+    var digests = DigestCache()
     /// Told when a target enters a stage, for progress display.
     var stageStarted: (String, StageName) -> Void = { _, _ in }
 
@@ -141,31 +144,25 @@ struct TargetPipeline {
         return flight
     }
 
-    /// The half that needs a core: boot, collect, and the verdicts. A target that `prepare`
-    /// already decided only gets its verdicts (none, for want of tests) and its report stage.
-    func finish(_ prepared: InFlight) -> TargetReport {
+    /// The half that needs a core: boot (on the host slot `lease`, which it releases), collect,
+    /// and the verdicts. A target that `prepare` already decided only gets its verdicts (none, for
+    /// want of tests) and its report stage; so does one no host can run (lease nil), as an error.
+    func finish(_ prepared: InFlight, lease: HostPool.Lease?) -> TargetReport {
         var flight = prepared
         let target = flight.target
         let folder = targetFolder(target)
         var verdicts: TargetVerdicts?
         if let artifacts = flight.artifacts {
             guarded(&flight) { flight in
-                try checkCancelled()
                 stageStarted(target.id, .boot)
                 let outcome: BootOutcome = try timedStage(.boot, into: &flight.stages) {
-                    let host = try connection()
-                    let spec = BootSpec(domainName: host.domainName(for: target), kernelImage: artifacts.bootImage,
-                                        initramfs: artifacts.initramfs.path, kernelArguments: artifacts.kernelArguments)
-                    let outcome = try GuestRunner(connection: host, logger: logger)
-                        .boot(target: target, spec: spec, outDirectory: folder, timeout: options.timeout,
-                              cancellation: cancellation)
-                    flight.report.boot = BootFacts(ending: outcome.ending, detail: outcome.detail,
-                                                   guestSeconds: outcome.guestSeconds, domainName: spec.domainName)
+                    let outcome = try boot(target, artifacts, on: lease, in: folder, report: &flight.report)
                     return (outcome, outcome.ending.rawValue)
                 }
                 flight.report.logs.console = "\(target.id)/console.log"
                 flight.report.logs.domainXML = "\(target.id)/domain.xml"
                 flight.report.logs.qemu = outcome.qemuLog.map { _ in "\(target.id)/qemu.log" }
+                flight.report.logs.notKept = outcome.notKept.isEmpty ? nil : outcome.notKept
                 // A console cut short by a full disk must not read as a guest that stopped mid-suite.
                 if DiskSpace.isExhausted(at: folder) {
                     throw HarnessError.infrastructure(
@@ -221,6 +218,83 @@ struct TargetPipeline {
         flight.stages.append(StageRecord(stage: .report, status: .ok, seconds: Date().timeIntervalSince(reportStart), detail: nil))
         report.stages = flight.stages
         return report
+    }
+
+    /// Boots the target on the leased host and releases the slot. When the host is lost under the
+    /// boot, the attempt's console is kept, the host leaves the run, and the target moves once to
+    /// another host that can run it; a second loss, or no such host, is an infrastructure error.
+    private func boot(_ target: Target, _ artifacts: InFlight.Artifacts, on first: HostPool.Lease?, in folder: URL,
+                      report: inout TargetReport) throws -> BootOutcome {
+        guard var lease = first else {
+            throw HarnessError.infrastructure(hosts.whyNoHost(for: target) ?? "no libvirt host was free to run \(target.id)")
+        }
+        if cancellation.isCancelled {
+            hosts.release(lease)
+            throw HarnessError.interrupted
+        }
+        var tried = Set<Int>()
+        while true {
+            do {
+                defer { hosts.release(lease) }
+                return try boot(target, artifacts, on: lease, in: folder, recordingIn: &report)
+            } catch let lost as HostLost {
+                hosts.markLost(lease.host, reason: lost.reason)
+                tried.insert(lease.host.index)
+                let kept = "console.lost-\(tried.count).log"
+                try? FileManager.default.moveItem(at: folder.appendingPathComponent("console.log"),
+                                                  to: folder.appendingPathComponent(kept))
+                report.hostLosses = (report.hostLosses ?? []) + [HostLoss(host: lease.host.displayURI, reason: lost.reason,
+                                                                          console: "\(target.id)/\(kept)")]
+                logger.warning("\(target.id): host \(lease.host.displayURI) lost: \(lost.reason)")
+                let lostThere = "host \(lease.host.displayURI) was lost while it ran \(target.id) (\(lost.reason))"
+                guard tried.count == 1 else { throw HarnessError.infrastructure("\(lostThere), after the target had moved there from another lost host") }
+                guard let next = hosts.lease(for: target, excluding: tried) else {
+                    throw HarnessError.infrastructure("\(lostThere); \(hosts.whyNoHost(for: target, excluding: tried) ?? "no other host is left")")
+                }
+                logger.info("\(target.id): moving to \(next.host.displayURI)")
+                lease = next
+            }
+        }
+    }
+
+    /// One boot attempt on one host: the files staged there, the guest run, the host named in the report.
+    private func boot(_ target: Target, _ artifacts: InFlight.Artifacts, on lease: HostPool.Lease, in folder: URL,
+                      recordingIn report: inout TargetReport) throws -> BootOutcome {
+        let host = lease.host
+        let connection = try host.connection()
+        report.host = host.displayURI
+        let kernel: String, initramfs: String
+        do {
+            (kernel, initramfs) = try stage(artifacts, on: host)
+        } catch {
+            if let lost = connection.lostOrDead { throw HostLost(reason: lost) }
+            throw error
+        }
+        let spec = BootSpec(domainName: connection.domainName(for: target), kernelImage: kernel,
+                            initramfs: initramfs, kernelArguments: artifacts.kernelArguments)
+        do {
+            let outcome = try GuestRunner(connection: connection, logger: logger)
+                .boot(target: target, spec: spec, hostEmulator: lease.emulator, outDirectory: folder,
+                      timeout: options.timeout, cancellation: cancellation)
+            report.boot = BootFacts(ending: outcome.ending, detail: outcome.detail,
+                                    guestSeconds: outcome.guestSeconds, domainName: spec.domainName)
+            return outcome
+        } catch let error as HarnessError {
+            if let lost = connection.lostOrDead { throw HostLost(reason: lost) }
+            throw error
+        }
+    }
+
+    /// The kernel and initramfs paths as the host sees them: this machine's files, or volumes.
+    private func stage(_ artifacts: InFlight.Artifacts, on host: LibvirtHost) throws -> (String, String) {
+        guard let stager = host.stager else { return (artifacts.bootImage, artifacts.initramfs.path) }
+        let kernel = URL(fileURLWithPath: artifacts.bootImage)
+        do {
+            return (try stager.stage(kernel, digest: try digests.sha256(of: kernel)),
+                    try stager.stage(artifacts.initramfs, digest: try digests.sha256(of: artifacts.initramfs)))
+        } catch let error as LibvirtError {
+            throw HarnessError.infrastructure("cannot upload the kernel and initramfs to \(host.displayURI): \(error.message)")
+        }
     }
 
     private func targetFolder(_ target: Target) -> URL { options.outDirectory.appendingPathComponent(target.id) }
