@@ -62,7 +62,7 @@ let package = Package(
         // Boots real guests: run serially, after the unit tests.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["HarnessCore", "TestSupport"]
+            dependencies: ["HarnessCore", "Libvirt", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -10,13 +10,14 @@
 #       QEMU binary from this host's libvirtd, so the host lacks the arch. Prints the host's URI,
 #       qemu+tcp://10.251.N.2/system, once libvirtd answers.
 #   libvirt-test-host.sh kill N     SIGKILLs host N's libvirtd (a host lost mid-run); its QEMUs live on.
+#   libvirt-test-host.sh cut N      takes this side of host N's veth pair down (its network cut).
 #   libvirt-test-host.sh stop N FOLDER
 #       Kills every process in the namespace (libvirtd and its QEMUs), removes the namespace, the
 #       veth pair and FOLDER.
 set -eu
 
 usage() {
-	echo "usage: $0 start N FOLDER [--without-emulator BINARY]... | kill N | stop N FOLDER" >&2
+	echo "usage: $0 start N FOLDER [--without-emulator BINARY]... | kill N | cut N | stop N FOLDER" >&2
 	exit 2
 }
 
@@ -83,18 +84,21 @@ start)
 		[ -n "$path" ] && hide="$hide mount --bind /dev/null $path;"
 	done
 	# ip netns exec gives the command a mount namespace of its own; libvirtd's folders are bound
-	# there and vanish with its last process.
-	ip netns exec "$netns" sh -c "
+	# there and vanish with its last process. The daemon keeps no descriptor of its starter's: one
+	# left open (a pipe, the socket a test framework watches for its child's exit) would never close.
+	ip netns exec "$netns" bash -c "
+		for fd in \$(ls /proc/\$\$/fd); do [ \$fd -gt 2 ] && eval \"exec \$fd>&-\"; done
 		mount --make-rprivate /
 		mount --bind '$folder/run' /run/libvirt
 		mount --bind '$folder/lib' /var/lib/libvirt
 		mount --bind '$folder/etc' /etc/libvirt
 		$hide
-		exec libvirtd --listen --daemon --pid-file '$folder/run/libvirtd.pid' --config '$folder/etc/libvirtd.conf'
+		exec libvirtd --listen --daemon --pid-file '$folder/run/libvirtd.pid' --config '$folder/etc/libvirtd.conf' \
+			</dev/null >/dev/null 2>>'$folder/log/libvirtd.stderr'
 	"
 	uri=qemu+tcp://$address/system
 	tries=0
-	until virsh -c "$uri" version >/dev/null 2>&1; do
+	until virsh -c "$uri" uri >/dev/null 2>&1; do
 		tries=$((tries + 1))
 		if [ $tries -ge 100 ]; then
 			echo "libvirtd of test host $index does not answer at $uri; see $folder/log/libvirtd.log" >&2
@@ -109,6 +113,9 @@ kill)
 		[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = libvirtd ] && kill -KILL "$pid"
 	done
 	true
+	;;
+cut)
+	ip link set "$outside" down
 	;;
 stop)
 	[ $# -ge 3 ] || usage

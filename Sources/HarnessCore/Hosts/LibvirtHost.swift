@@ -68,6 +68,20 @@ final class LibvirtHost: @unchecked Sendable {
             pool: stager?.poolName)
     }
 
+    /// A host known by its capabilities alone (recorded from a real one), never connected: what the
+    /// pool's choices are checked on.
+    init(index: Int, entry: HostEntry, capabilities: HostCapabilities, capacity: Int) {
+        self.index = index
+        self.entry = entry
+        displayURI = Redaction.uri(entry.uri)
+        self.capacity = capacity
+        self.capabilities = capabilities
+        stager = nil
+        record = HostRecord(uri: displayURI, capacity: capacity, artifacts: .files)
+        let uri = displayURI
+        open = { throw HarnessError.infrastructure("\(uri) is known by its capabilities only") }
+    }
+
     /// A URI with a host part names another machine (`qemu+ssh://lab1/system`); one without
     /// (`qemu:///system`) is this machine, which reads the run's files where they are.
     static func isRemote(_ uri: String) -> Bool {

@@ -79,6 +79,8 @@ public enum HTMLReport {
         var facts = ["\(target.machine) / \(target.cpu)"]
         if let kernel = target.kernel { facts.append("kernel \(kernel.release)"); facts.append("cmdline: \(kernel.kernelArguments.joined(separator: " "))") }
         if let boot = target.boot { facts.append(String(format: "guest %.1f s, %@", boot.guestSeconds, boot.ending.rawValue)) }
+        if report.run.hosts != nil, let host = target.host { facts.append("on \(host)") }
+        for loss in target.hostLosses ?? [] { facts.append("moved from \(loss.host), lost: \(loss.reason)") }
         html += "<p class=\"facts\">\(Markup.escape(facts.joined(separator: " · ")))</p>\n"
         if let reason = target.reason { html += "<p class=\"reason\">\(Markup.escape(reason))</p>\n" }
         html += logLinks(target, consoles: consoles)

@@ -70,6 +70,11 @@ public enum MarkdownReport {
         if let qemu = run.host.qemuVersion { facts.append(qemu) }
         if let libvirt = run.host.libvirtVersion { facts.append("libvirt \(libvirt)") }
         if let shards = report.mergedFrom { facts.append("merged from \(shards.count) shard reports") }
+        if let hosts = run.hosts {
+            facts.append("libvirt hosts: " + hosts.map { host in
+                host.uri + (host.lost.map { " (lost: \($0))" } ?? "") + (host.unreachable.map { " (unreachable: \($0))" } ?? "")
+            }.joined(separator: ", "))
+        }
         let clocks = Set(report.targets.filter { $0.boot != nil }.map { ($0.clock ?? .realtime).unit })
         if !clocks.isEmpty { facts.append("in-guest times in " + clocks.sorted().joined(separator: ", ")) }
         if let interruption = run.interruption { facts.append(interruption) }

@@ -235,10 +235,13 @@ struct TargetPipeline {
         var tried = Set<Int>()
         while true {
             do {
-                defer { hosts.release(lease) }
-                return try boot(target, artifacts, on: lease, in: folder, recordingIn: &report)
+                let outcome = try boot(target, artifacts, on: lease, in: folder, recordingIn: &report)
+                hosts.release(lease)
+                return outcome
             } catch let lost as HostLost {
+                // Out of the run before its slot frees, so that no other target is leased to it.
                 hosts.markLost(lease.host, reason: lost.reason)
+                hosts.release(lease)
                 tried.insert(lease.host.index)
                 let kept = "console.lost-\(tried.count).log"
                 try? FileManager.default.moveItem(at: folder.appendingPathComponent("console.log"),
@@ -253,6 +256,9 @@ struct TargetPipeline {
                 }
                 logger.info("\(target.id): moving to \(next.host.displayURI)")
                 lease = next
+            } catch {
+                hosts.release(lease)
+                throw error
             }
         }
     }
