@@ -94,8 +94,19 @@ final class VolumeStager: @unchecked Sendable {
         } else {
             throw HarnessError.usage("the host has no storage pool '\(poolName)': define it (virsh pool-define-as \(poolName) dir --target /var/lib/libvirt/images/\(poolName)) or drop pool= from its line")
         }
+        removeAbandonedPartials(in: found)
         pool = found
         return found
+    }
+
+    /// Partial volumes that uploads from this machine left when their process died mid-upload.
+    /// Other machines' partials are theirs to judge.
+    private func removeAbandonedPartials(in pool: StoragePool) {
+        let mine = "-\(ProcessInfo.processInfo.hostName)-"
+        for name in (try? pool.volumeNames()) ?? [] where name.hasPrefix(Self.partialPrefix) && name.contains(mine) {
+            guard let pid = Int32(name.split(separator: "-").last ?? ""), pid != getpid(), kill(pid, 0) != 0 else { continue }
+            try? pool.volume(named: name)?.delete()
+        }
     }
 
     private func fileSize(_ file: URL) throws -> UInt64 {
