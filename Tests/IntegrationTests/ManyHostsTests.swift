@@ -157,6 +157,35 @@ struct ManyHostsTests {
         #expect(Leftovers(of: result, out: out).found().isEmpty, "\(Leftovers(of: result, out: out).found())")
     }
 
+    @Test("a harness killed with SIGKILL mid-boot takes its remote domain with it (autodestroy)")
+    func killedHarness() throws {
+        let host = try TestHost(27)
+        defer { host.stop() }
+        let out = HarnessProcess.scratchFolder("hosts-sigkill")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let console = out.appendingPathComponent("arm64-direct/console.log")
+        var running: [String] = []
+        let result = try HarnessProcess.run(["run", "--arch", "arm64", "--connect", host.uri, "--out", out.path]) { process, _ in
+            let deadline = Date().addingTimeInterval(300)
+            while Date() < deadline, ((try? FileManager.default.attributesOfItem(atPath: console.path)[.size]) as? Int ?? 0) == 0 {
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            running = (try? host.leftovers(ofRun: process.processIdentifier).domains) ?? []
+            kill(process.processIdentifier, SIGKILL)
+        }
+        #expect(result.exitCode == 9 || result.exitCode == 137, "killed: \(result.exitCode)")
+        #expect(running.count == 1, "the guest was running on the host when the harness died: \(running)")
+        // libvirtd destroys an autodestroy domain when the connection that made it closes.
+        let deadline = Date().addingTimeInterval(30)
+        var left = try host.leftovers(ofRun: result.pid).domains
+        while !left.isEmpty, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            left = try host.leftovers(ofRun: result.pid).domains
+        }
+        #expect(left.isEmpty, "the host still runs \(left)")
+        #expect(Leftovers(of: result, out: out).processes().isEmpty, "\(Leftovers(of: result, out: out).processes())")
+    }
+
     func testStatuses(_ target: TargetReport) -> [String: TestStatus] {
         Dictionary(target.suites.flatMap { suite in suite.tests.map { ("\(suite.name).\($0.name)", $0.status) } },
                    uniquingKeysWith: { first, _ in first })

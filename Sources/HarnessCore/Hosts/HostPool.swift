@@ -42,15 +42,23 @@ final class HostPool: @unchecked Sendable {
             case .success(let host): hosts.append(host)
             case .failure(let error):
                 let why = (error as? HarnessError)?.message ?? "\(error)"
-                logger.warning("host \(Redaction.uri(entries[index].uri)) left out: \(why)")
                 unreachable.append(HostRecord(uri: Redaction.uri(entries[index].uri), capacity: 0, artifacts: .files,
                                               unreachable: Redaction.uri(why)))
             }
         }
         guard !hosts.isEmpty else {
-            throw HarnessError.infrastructure("no libvirt host could be reached: " + unreachable.map { "\($0.uri): \($0.unreachable ?? "")" }.joined(separator: "; "))
+            let why = unreachable.count == 1 ? unreachable[0].unreachable ?? ""
+                : "no libvirt host could be reached: " + unreachable.map { "\($0.uri): \($0.unreachable ?? "")" }.joined(separator: "; ")
+            throw Unreachable(records: unreachable, error: HarnessError.infrastructure(why))
         }
+        for host in unreachable { logger.warning("host \(host.uri) left out: \(host.unreachable ?? "")") }
         return HostPool(hosts: hosts, unreachable: unreachable)
+    }
+
+    /// No host of the run could be reached: the records say why, for the report.
+    struct Unreachable: Error {
+        var records: [HostRecord]
+        var error: HarnessError
     }
 
     /// Every guest at once the pool can hold.

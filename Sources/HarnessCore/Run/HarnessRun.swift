@@ -51,9 +51,20 @@ public final class HarnessRun: @unchecked Sendable {
         report.run.host.qemuVersion = Self.qemuVersion(targets.first?.profile.qemuBinary)
         try writeReport()
 
-        let hosts = options.hosts.isEmpty
-            ? HostPool.local(jobs: options.jobs, cacheRoot: options.cacheRoot, logger: logger)
-            : try HostPool.connect(options.hosts, logger: logger)
+        let hosts: HostPool
+        do {
+            hosts = options.hosts.isEmpty
+                ? HostPool.local(jobs: options.jobs, cacheRoot: options.cacheRoot, logger: logger)
+                : try HostPool.connect(options.hosts, logger: logger)
+        } catch let unreachable as HostPool.Unreachable {
+            lock.withLock {
+                report.run.hosts = unreachable.records
+                report.run.interruption = unreachable.error.message
+                report.run.finishedAt = Date()
+            }
+            try writeReport()
+            throw unreachable.error
+        }
         lock.withLock { report.run.hosts = options.hosts.isEmpty ? nil : hosts.records() }
         let pipeline = TargetPipeline(options: options, layout: layout, catalog: catalog, hosts: hosts,
                                       cancellation: cancellation, logger: logger, stageStarted: stageStarted)
