@@ -28,9 +28,10 @@ public func consoleReplayFuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
     let collected = ResultCollector.collect(console: FuzzInput.text(Array(bytes[..<cut])), qemuLog: qemuLog,
                                             ending: .poweredOff, detail: "powered off")
     let endings: [BootEnding] = [.poweredOff, .panicked, .timedOut, .interrupted, .stoppedUnexpectedly]
+    let lines = ConsoleTranscript(text: console).lines
     for ending in endings {
         let (status, reason) = ResultCollector.judge(document: collected.document, findings: collected.findings,
-                                                     consoleLines: ConsoleTranscript(text: console).lines,
+                                                     consoleLines: lines,
                                                      ending: ending, detail: "fuzz", consoleCut: collected.consoleCut)
         require(status == .passed || reason != nil, "target \(status) without a reason")
     }

@@ -50,9 +50,15 @@ final class LibvirtHost: @unchecked Sendable {
         opened = connection
         open = { connection }
         let libvirt = connection.libvirt
-        let capabilities = try HostCapabilities(xml: libvirt.capabilitiesXML())
+        let capabilities: HostCapabilities, node: NodeInfo
+        do {
+            capabilities = try HostCapabilities(xml: libvirt.capabilitiesXML())
+            node = try libvirt.nodeInfo()
+        } catch {
+            connection.close()
+            throw error
+        }
         self.capabilities = capabilities
-        let node = try libvirt.nodeInfo()
         let memoryMiB = Int(node.memoryKiB / 1024)
         // Each guest is one TCG thread of up to a GiB or so; leave the host a GiB of its own.
         let derived = max(1, min(node.cpus, (memoryMiB - 1024) / 1536))
