@@ -69,14 +69,9 @@ public enum HostList {
 
     /// Each `--connect` URI, then each host of the `--hosts` file; a URI named twice is one host.
     public static func combine(connectURIs: [String], hostsFile: [HostEntry]) throws -> [HostEntry] {
-        var entries: [HostEntry] = []
-        for uri in connectURIs {
-            try checkURI(uri, place: "--connect")
-            entries.append(HostEntry(uri: uri))
-        }
-        for entry in hostsFile where !entries.contains(where: { $0.uri == entry.uri }) { entries.append(entry) }
+        for uri in connectURIs { try checkURI(uri, place: "--connect") }
         var seen = Set<String>()
-        return entries.filter { seen.insert($0.uri).inserted }
+        return (connectURIs.map { HostEntry(uri: $0) } + hostsFile).filter { seen.insert($0.uri).inserted }
     }
 
     static func checkURI(_ uri: String, place: String) throws {

@@ -29,16 +29,14 @@ final class HostPool: @unchecked Sendable {
     /// The hosts the user named, each connected and probed at once (in parallel); a host that
     /// cannot be reached is reported and left out. Throws when none can be reached.
     static func connect(_ entries: [HostEntry], logger: Logger) throws -> HostPool {
-        let results = LockedBox<[Int: Result<LibvirtHost, Error>]>([:])
+        // One box per host: the connections are made at once, each writing only its own.
+        let results = entries.map { _ in LockedBox<Result<LibvirtHost, Error>?>(nil) }
         DispatchQueue.concurrentPerform(iterations: entries.count) { index in
-            let result = Result { try LibvirtHost(index: index, entry: entries[index], logger: logger) }
-            var all = results.get()
-            all[index] = result
-            results.set(all)
+            results[index].set(Result { try LibvirtHost(index: index, entry: entries[index], logger: logger) })
         }
         var hosts: [LibvirtHost] = [], unreachable: [HostRecord] = []
         for index in entries.indices {
-            switch results.get()[index]! {
+            switch results[index].get()! {
             case .success(let host): hosts.append(host)
             case .failure(let error):
                 let why = (error as? HarnessError)?.message ?? "\(error)"
