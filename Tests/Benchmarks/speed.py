@@ -48,6 +48,30 @@ def raw_floor(domain_xml: Path, target: dict):
     return seconds
 
 
+def phase_seconds(target):
+    """(boot, suite) real seconds of a target from its report's boot.timeline: resume to the
+    suite's start, and the suite's start to its end; zeros where a milestone was not seen."""
+    timeline = target["boot"].get("timeline") or {}
+    start, end = timeline.get("suiteStartSeconds"), timeline.get("suiteEndSeconds")
+    if start is None or end is None:
+        return 0.0, 0.0
+    return start, end - start
+
+
+def split(target):
+    """Where a target's guest seconds went: boot, suite, and its slowest suite."""
+    boot, suite = phase_seconds(target)
+    arrivals = (target["boot"].get("timeline") or {}).get("suites") or []
+    if not arrivals:
+        return ""
+    previous, slowest = boot, ("", 0.0)
+    for arrival in arrivals:
+        if arrival["seconds"] - previous > slowest[1]:
+            slowest = (arrival["name"], arrival["seconds"] - previous)
+        previous = arrival["seconds"]
+    return f"boot {boot:5.2f} s  suite {suite:5.2f} s  slowest {slowest[0]} {slowest[1]:.2f} s"
+
+
 def booted(report):
     return [t for t in report["targets"] if t.get("boot")]
 
@@ -94,11 +118,15 @@ def main():
         lines.append(f"    wall {wall:6.2f} s  raw floors {sum(floors.values()):6.2f} s over {len(targets)} targets  "
                      f"ratio {wall / sum(floors.values()):5.2f}  cores busy {busy / (wall * cores):4.0%} of {cores}")
         for t in targets:
-            lines.append(f"      {t['id']:22} guest {t['boot']['guestSeconds']:6.2f} s  raw {floors[t['id']]:6.2f} s")
+            lines.append(f"      {t['id']:22} guest {t['boot']['guestSeconds']:6.2f} s  raw {floors[t['id']]:6.2f} s"
+                         f"  {split(t)}")
         checks = sum(t["summary"]["total"] for t in targets)
         guest = sum(t["boot"]["guestSeconds"] for t in targets)
         lines.append(f"P5  checks per guest second (goal >= {GOALS['P5']:.0f})")
         lines.append(f"    {checks} checks in {guest:.2f} guest s: {checks / guest:6.1f} per s")
+        boot, suite = (sum(phase_seconds(t)[i] for t in targets) for i in (0, 1))
+        lines.append(f"    of the guest s: boot to the suite's start {boot:.2f} s, the suite {suite:.2f} s,"
+                     f" power-off {guest - boot - suite:.2f} s (each target's boot.timeline)")
 
         # P4: cold, its own empty cache.
         if not args.skip_cold:

@@ -9,6 +9,8 @@ public struct BootOutcome: Sendable {
     public var detail: String
     /// Seconds from resuming the guest to its end.
     public var guestSeconds: Double
+    /// When the console showed the guest's milestones, in seconds after the resume.
+    public var timeline: BootTimeline? = nil
     public var consoleLog: URL
     /// QEMU's own log, copied beside the console when the driver is local (embedded).
     public var qemuLog: URL?
@@ -110,6 +112,7 @@ public struct GuestRunner: Sendable {
         var outcome = BootOutcome(
             ending: ending, detail: detail, guestSeconds: seconds, consoleLog: consoleLog,
             qemuLog: connection.qemuLogCopy(in: outDirectory), domainXML: domainXML)
+        outcome.timeline = recorder.timeline(since: start)
         if !connection.isEmbedded {
             outcome.notKept["qemu"] = "QEMU's log stays on \(Redaction.uri(connection.uri)) (/var/log/libvirt/qemu/\(spec.domainName).log): libvirt has no API that reads it"
         }

@@ -10,8 +10,8 @@ public struct RunReport: Codable, Sendable {
     /// `contractFindings`, `combinations`, `vacuous` and `accelerator` to each target.
     /// 2.1 added each target's `suite` (its Debian kernel line) and the kernel's `version` and
     /// `toolchain`. 2.2 added the kernel's `bootImage`. 2.3 added the run's `hosts`, each
-    /// target's `host` and `hostLosses`, and `logs.notKept`.
-    public static let currentSchemaVersion = "2.3"
+    /// target's `host` and `hostLosses`, and `logs.notKept`. 2.4 added the boot's `timeline`.
+    public static let currentSchemaVersion = "2.4"
 
     public var schemaVersion: String = RunReport.currentSchemaVersion
     public var run: RunMetadata
@@ -199,6 +199,35 @@ public struct BootFacts: Codable, Sendable {
     /// Seconds from resuming the guest to its power-off (or its end).
     public var guestSeconds: Double
     public var domainName: String
+    /// Where those seconds went (2.4): boot, then each suite.
+    public var timeline: BootTimeline? = nil
+}
+
+/// When the harness read the guest's milestones on its console, in real seconds after it resumed
+/// the guest (2.4): boot against suite time, and which suite took the wall time. Measured on the
+/// host, so it holds whatever the guest clock; the console of a local guest is polled every 50 ms,
+/// which bounds the resolution.
+public struct BootTimeline: Codable, Sendable, Equatable {
+    /// The kernel's "Run /init as init process".
+    public var initSeconds: Double?
+    /// The init's "dma-harness: suite start", just before the module loads.
+    public var suiteStartSeconds: Double?
+    /// The init's "dma-harness: suite end", before it powers the guest off.
+    public var suiteEndSeconds: Double?
+    /// Each top-level KTAP result line (a suite's result), in console order.
+    public var suites: [SuiteArrival]
+
+    /// "boot 2.9 s, suite 2.6 s" (boot: resume to the suite's start), when both ends were seen.
+    public var split: String? {
+        guard let start = suiteStartSeconds, let end = suiteEndSeconds, end >= start else { return nil }
+        return String(format: "boot %.1f s, suite %.1f s", start, end - start)
+    }
+}
+
+/// A suite's result line and when it was read.
+public struct SuiteArrival: Codable, Sendable, Equatable {
+    public var name: String
+    public var seconds: Double
 }
 
 /// Test counts, by status.

@@ -78,7 +78,10 @@ public enum HTMLReport {
         html += "<h3><code>\(Markup.escape(target.id))</code> <span class=\"s-\(Markup.escape(target.status.rawValue))\">\(Markup.escape(target.status.rawValue))</span></h3>\n"
         var facts = ["\(target.machine) / \(target.cpu)"]
         if let kernel = target.kernel { facts.append("kernel \(kernel.release)"); facts.append("cmdline: \(kernel.kernelArguments.joined(separator: " "))") }
-        if let boot = target.boot { facts.append(String(format: "guest %.1f s, %@", boot.guestSeconds, boot.ending.rawValue)) }
+        if let boot = target.boot {
+            facts.append(String(format: "guest %.1f s, %@", boot.guestSeconds, boot.ending.rawValue))
+            if let split = boot.timeline?.split { facts.append(split) }
+        }
         if report.run.hosts != nil, let host = target.host { facts.append("on \(host)") }
         for loss in target.hostLosses ?? [] { facts.append("moved from \(loss.host), lost: \(loss.reason)") }
         html += "<p class=\"facts\">\(Markup.escape(facts.joined(separator: " · ")))</p>\n"

@@ -283,7 +283,8 @@ struct TargetPipeline {
                 .boot(target: target, spec: spec, hostEmulator: lease.emulator, outDirectory: folder,
                       timeout: options.timeout, cancellation: cancellation)
             report.boot = BootFacts(ending: outcome.ending, detail: outcome.detail,
-                                    guestSeconds: outcome.guestSeconds, domainName: spec.domainName)
+                                    guestSeconds: outcome.guestSeconds, domainName: spec.domainName,
+                                    timeline: outcome.timeline)
             return outcome
         } catch let error as HarnessError {
             if let lost = connection.lostOrDead { throw HostLost(reason: lost) }
