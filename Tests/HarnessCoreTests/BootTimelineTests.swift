@@ -58,7 +58,7 @@ struct BootTimelineTests {
             ("ok 3 dma_edu", "dma_edu"), ("not ok 2 dma_alloc", "dma_alloc"),
             ("not ok 6 dma_bench # SKIP no device", "dma_bench"), ("ok 12 dma_reload#x", "dma_reload"),
             ("    ok 1 device_facts", nil), ("ok dma_edu", nil), ("ok 3", nil), ("ok 3 ", nil),
-            ("okay 3 dma_edu", nil), ("not ok x dma_edu", nil),
+            ("okay 3 dma_edu", nil), ("not ok x dma_edu", nil), ("ok ٣ dma_edu", nil),
           ] as [(String, String?)])
     func resultLines(line: String, name: String?) {
         #expect(ConsoleRecorder.topLevelResultName(line) == name)

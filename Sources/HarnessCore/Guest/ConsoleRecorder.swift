@@ -79,7 +79,7 @@ final class ConsoleRecorder: @unchecked Sendable {
         if rest.hasPrefix("not ") { rest = rest.dropFirst(4) }
         guard rest.hasPrefix("ok ") else { return nil }
         rest = rest.dropFirst(3)
-        let number = rest.prefix(while: \.isNumber)
+        let number = rest.prefix { $0.isASCII && $0.isNumber }
         guard !number.isEmpty, rest.dropFirst(number.count).first == " " else { return nil }
         let name = rest.dropFirst(number.count + 1).prefix { $0 != " " && $0 != "#" }
         return name.isEmpty ? nil : String(name.prefix(ConsoleLimits.standard.maxLineBytes))
