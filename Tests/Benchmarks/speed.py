@@ -124,7 +124,8 @@ def main():
         guest = sum(t["boot"]["guestSeconds"] for t in targets)
         lines.append(f"P5  checks per guest second (goal >= {GOALS['P5']:.0f})")
         lines.append(f"    {checks} checks in {guest:.2f} guest s: {checks / guest:6.1f} per s")
-        boot, suite = (sum(phase_seconds(t)[i] for t in targets) for i in (0, 1))
+        phases = [phase_seconds(t) for t in targets]
+        boot, suite = sum(p[0] for p in phases), sum(p[1] for p in phases)
         lines.append(f"    of the guest s: boot to the suite's start {boot:.2f} s, the suite {suite:.2f} s,"
                      f" power-off {guest - boot - suite:.2f} s (each target's boot.timeline)")
 

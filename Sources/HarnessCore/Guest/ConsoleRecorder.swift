@@ -7,10 +7,8 @@ final class ConsoleRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private let handle: FileHandle?
     private var partialLine: [UInt8] = []
-    private var suiteEndSeenAt: Date?
-    private var panicSeenAt: Date?
-    private var initSeenAt: Date?
-    private var suiteStartSeenAt: Date?
+    /// When each of `markers` first began a line.
+    private var firstSeen: [String: Date] = [:]
     private var suiteResultsSeen: [(name: String, at: Date)] = []
     private var byteCount = 0
 
@@ -18,6 +16,7 @@ final class ConsoleRecorder: @unchecked Sendable {
     static let suiteStartMarker = "dma-harness: suite start"
     static let initMarker = "Run /init as init process"
     static let panicMarker = "Kernel panic - not syncing"
+    static let markers = [suiteEndMarker, suiteStartMarker, initMarker, panicMarker]
     /// The suite results a timeline keeps: the plan has about a dozen, and a console that lies
     /// cannot grow the list.
     static let maxSuiteResults = 64
@@ -63,42 +62,29 @@ final class ConsoleRecorder: @unchecked Sendable {
     }
 
     private func watch(_ line: String) {
-        if line.hasPrefix(Self.suiteEndMarker), suiteEndSeenAt == nil { suiteEndSeenAt = Date() }
-        if line.hasPrefix(Self.panicMarker), panicSeenAt == nil { panicSeenAt = Date() }
-        if line.hasPrefix(Self.initMarker), initSeenAt == nil { initSeenAt = Date() }
-        if line.hasPrefix(Self.suiteStartMarker), suiteStartSeenAt == nil { suiteStartSeenAt = Date() }
-        if suiteResultsSeen.count < Self.maxSuiteResults, let name = Self.topLevelResultName(line) {
+        for marker in Self.markers where firstSeen[marker] == nil && line.hasPrefix(marker) { firstSeen[marker] = Date() }
+        // A suite's result is a KTAP result line at the document's own level (subtests are indented).
+        if suiteResultsSeen.count < Self.maxSuiteResults, line.first != " ",
+           let name = ResultLine(line)?.name, !name.isEmpty {
             suiteResultsSeen.append((name, Date()))
         }
-    }
-
-    /// The test name of a top-level KTAP result line (`ok 3 dma_edu`, `not ok 2 dma_alloc # ...`):
-    /// each suite's result, which subtests (indented) never match.
-    static func topLevelResultName(_ line: String) -> String? {
-        var rest = Substring(line)
-        if rest.hasPrefix("not ") { rest = rest.dropFirst(4) }
-        guard rest.hasPrefix("ok ") else { return nil }
-        rest = rest.dropFirst(3)
-        let number = rest.prefix { $0.isASCII && $0.isNumber }
-        guard !number.isEmpty, rest.dropFirst(number.count).first == " " else { return nil }
-        let name = rest.dropFirst(number.count + 1).prefix { $0 != " " && $0 != "#" }
-        return name.isEmpty ? nil : String(name.prefix(ConsoleLimits.standard.maxLineBytes))
     }
 
     /// When each milestone was read, in seconds after `start` (the guest's resume).
     func timeline(since start: Date) -> BootTimeline {
         lock.withLock {
             // Never negative, should the wall clock step back during the boot.
-            let seconds = { (date: Date?) in date.map { max(0, $0.timeIntervalSince(start)) } }
-            return BootTimeline(initSeconds: seconds(initSeenAt), suiteStartSeconds: seconds(suiteStartSeenAt),
-                                suiteEndSeconds: seconds(suiteEndSeenAt),
-                                suites: suiteResultsSeen.map { SuiteArrival(name: $0.name, seconds: max(0, $0.at.timeIntervalSince(start))) })
+            let seconds = { (date: Date) in max(0, date.timeIntervalSince(start)) }
+            return BootTimeline(initSeconds: firstSeen[Self.initMarker].map(seconds),
+                                suiteStartSeconds: firstSeen[Self.suiteStartMarker].map(seconds),
+                                suiteEndSeconds: firstSeen[Self.suiteEndMarker].map(seconds),
+                                suites: suiteResultsSeen.map { SuiteArrival(name: $0.name, seconds: seconds($0.at)) })
         }
     }
 
-    var suiteEnded: Bool { lock.withLock { suiteEndSeenAt != nil } }
-    var suiteEndTime: Date? { lock.withLock { suiteEndSeenAt } }
-    var panicTime: Date? { lock.withLock { panicSeenAt } }
+    var suiteEnded: Bool { suiteEndTime != nil }
+    var suiteEndTime: Date? { lock.withLock { firstSeen[Self.suiteEndMarker] } }
+    var panicTime: Date? { lock.withLock { firstSeen[Self.panicMarker] } }
     var bytesWritten: Int { lock.withLock { byteCount } }
 
     func close() {
