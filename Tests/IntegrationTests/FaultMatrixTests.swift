@@ -276,7 +276,9 @@ struct FaultMatrixTests {
         // is not the kernel's: same release, one vermagic word more.
         let image = try Integration.BadInputTests.cachedImage(Self.arch)
         let tree = HarnessProcess.scratchFolder("kbuild-preempt")
-        try Subprocess.checked("cp", ["-a", image.kbuildDirectory, tree.path])
+        // -L: Debian's header tree links `scripts` and `tools` relatively into linux-kbuild-*,
+        // links that a copy elsewhere would break (make then finds no scripts/basic/fixdep).
+        try Subprocess.checked("cp", ["-aL", image.kbuildDirectory, tree.path])
         defer { try? FileManager.default.removeItem(at: tree) }
         let autoconf = tree.appendingPathComponent("include/generated/autoconf.h")
         let config = try String(contentsOf: autoconf, encoding: .utf8)
