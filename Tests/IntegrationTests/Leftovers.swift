@@ -55,7 +55,22 @@ struct Leftovers {
         let inCache = allFiles(under: cacheRoot).filter { path in
             path.hasSuffix("/\(HostConnection.privateRootPrefix)\(pid)") || path.contains("/\(DebianArchive.downloadFolderPrefix)\(pid)-")
         }
-        return inTemporary + inCache
+        return inTemporary + inCache + rootAliases()
+    }
+
+    /// Short links in /tmp to a libvirt root of the run (HostConnection.socketSafeAlias), which the
+    /// run removes when it closes its connection.
+    func rootAliases() -> [String] {
+        let roots = [cacheRoot.appendingPathComponent("libvirt"),
+                     cacheRoot.appendingPathComponent("\(HostConnection.privateRootPrefix)\(pid)")].map(\.path)
+        let folder = HostConnection.aliasFolder
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return entries.filter { $0.hasPrefix(HostConnection.aliasPrefix) }.compactMap { entry in
+            let link = folder.appendingPathComponent(entry).path
+            guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link),
+                  roots.contains(destination) else { return nil }
+            return "\(link) -> \(destination)"
+        }
     }
 
     /// Lock files in the cache that another process still holds (a child that inherited the descriptor).

@@ -80,8 +80,10 @@ public final class HostConnection: @unchecked Sendable {
         }
         if removeRootOnClose, let embeddedRoot {
             try? FileManager.default.removeItem(at: embeddedRoot)
-            if let rootAlias { try? FileManager.default.removeItem(at: rootAlias) }
         }
+        // Whoever opens a root holds it alone (its claim, or a private root's pid), so the link is
+        // this run's to remove; the next run of the root makes it again.
+        if let rootAlias { try? FileManager.default.removeItem(at: rootAlias) }
         if let claim = sharedRootClaim {
             Glibc.close(claim)
             sharedRootClaim = nil
@@ -170,11 +172,15 @@ public final class HostConnection: @unchecked Sendable {
         return String(hash, radix: 16)
     }
 
+    static let aliasFolder = URL(fileURLWithPath: "/tmp")
+    static let aliasPrefix = "dmah-root-"
+
     /// A link `/tmp/dmah-root-<digest of the path>` to `root` when `root` is too long to hold sockets,
     /// else nil. The link is stable per root, so concurrent and later runs share it.
     static func socketSafeAlias(for root: URL) throws -> URL? {
         guard root.path.utf8.count > longestDirectRoot else { return nil }
-        let alias = URL(fileURLWithPath: "/tmp/dmah-root-\(fnv1a(root.path))")
+        removeDanglingAliases()
+        let alias = aliasFolder.appendingPathComponent("\(aliasPrefix)\(fnv1a(root.path))")
         if (try? FileManager.default.destinationOfSymbolicLink(atPath: alias.path)) == root.path { return alias }
         try? FileManager.default.removeItem(at: alias)
         do {
@@ -185,6 +191,18 @@ public final class HostConnection: @unchecked Sendable {
             throw HarnessError.infrastructure("cannot link \(alias.path) to libvirt's folder \(root.path) (its path is too long for libvirt's sockets): \(error.localizedDescription)")
         }
         return alias
+    }
+
+    /// Links whose root is gone, left by a run killed before it closed its connection. A root is
+    /// made before its link, so a live run's link never dangles.
+    static func removeDanglingAliases() {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: aliasFolder.path)) ?? []
+        for entry in entries where entry.hasPrefix(aliasPrefix) {
+            let link = aliasFolder.appendingPathComponent(entry)
+            guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link.path),
+                  !FileManager.default.fileExists(atPath: destination) else { continue }
+            try? FileManager.default.removeItem(at: link)
+        }
     }
 
     /// Raises `signal` when the domain named `domainName` stops, for as long as the signal is watched.
