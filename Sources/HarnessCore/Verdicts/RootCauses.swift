@@ -177,7 +177,7 @@ enum RootCauseRules {
                 ?? KernelCause(file: "kernel/dma/direct.c", function: "dma_direct_alloc",
                                mechanism: "the allocation path taken did not check the result against the coherent mask"))
         let size = test.requestedSize ?? 0
-        let held = test.observed["outside"].map { " (\($0) of \(test.observed["held"] ?? "?") buffers held at once under pressure)" } ?? ""
+        let held = test.observed["outside"].map { " (\($0) allocations outside it, \(test.observed["held"] ?? "?") buffers held at once under pressure)" } ?? ""
         let detail = "dma=\(String(format: "0x%llx", dma))..\(String(format: "0x%llx", dma &+ size &- 1)) is outside coherent_mask=\(String(format: "0x%llx", mask))\(held)"
         return ExplainedFailure(rootCause: cause, check: "outside_mask", test: test, detail: detail)
     }
