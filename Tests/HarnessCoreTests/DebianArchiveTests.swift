@@ -30,4 +30,13 @@ struct DebianArchiveTests {
         defer { try? FileManager.default.removeItem(at: cache) }
         #expect(!archive.hasLists)
     }
+
+    @Test("lists count as complete only with the marker an update writes once every index came")
+    func partialListsAreNotComplete() throws {
+        let (archive, cache) = try archive(withListFiles: ["deb.debian.org_debian-security_dists_bookworm-security_main_binary-arm64_Packages.lz4"])
+        defer { try? FileManager.default.removeItem(at: cache) }
+        #expect(archive.hasLists && !archive.hasCompleteLists, "some lists, as a full disk or a mirror mid-sync leaves them")
+        try Data().write(to: archive.completeMarker)
+        #expect(archive.hasCompleteLists)
+    }
 }

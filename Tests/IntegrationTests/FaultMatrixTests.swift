@@ -216,8 +216,17 @@ struct FaultMatrixTests {
 
     @Test("9. the cache on a full file system, a download cut halfway: nothing corrupt cached; the next run fetches again")
     func cacheOnFullFileSystem() throws {
-        try Self.withTmpfs(size: "40m") { mount in
+        // The package lists fit and are complete, and little more: the kernel's .deb is then cut
+        // halfway. (A fixed size let the lists themselves fill the disk once the archive grew.)
+        let lists = try Self.completeListFolders()
+        let listBytes = lists.reduce(0) { $0 + DiskSpace.usedBytes(under: $1) }
+        try Self.withTmpfs(size: "\((listBytes >> 20) + 24)m") { mount in
             let cache = mount.appendingPathComponent("cache")
+            for folder in lists {
+                let copy = cache.appendingPathComponent("apt/bookworm/\(folder.lastPathComponent)")
+                try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: folder, to: copy)
+            }
             let (first, _, out) = try runFault([], expected: Expected(statuses: [.error], exitCodes: [.infrastructure], kept: [],
                                                                       reasonMentions: ["nothing was cached"]), cache: cache)
             try? FileManager.default.removeItem(at: out)
@@ -427,6 +436,18 @@ extension Integration.FaultMatrixTests {
             try? FileManager.default.removeItem(at: mount)
         }
         try body(mount)
+    }
+
+    /// The default cache's complete bookworm lists for arm64 and the build host's arch, fetched
+    /// by the harness's own update when they are not complete yet (`<cache>/apt/bookworm/<arch>`).
+    static func completeListFolders() throws -> [URL] {
+        let bookworm = try SuiteCatalog(layout: ProjectLayout(root: HarnessProcess.packageRoot)).suite(named: "bookworm")
+        return try Set(["arm64", HostPlatform.debianArch]).sorted().map { arch in
+            let archive = DebianArchive(suite: bookworm, debianArch: arch, cacheRoot: RunOptions.defaultCacheRoot, logger: .init(label: "test"))
+            try archive.updateIfNeeded(refresh: false)
+            try #require(archive.hasCompleteLists, "apt-get update for bookworm/\(arch) fetched every index")
+            return archive.listsDirectory.deletingLastPathComponent()
+        }
     }
 
     /// Every .deb in the cache is one the archive's index vouches for.

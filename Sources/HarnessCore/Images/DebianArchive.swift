@@ -54,34 +54,60 @@ public struct DebianArchive: Sendable {
     /// a cache, so one update at a time per lists folder: apt's `Debug::NoLocking` is set (the
     /// host's apt lock is not ours to take), and two updates in one folder break each other.
     public func updateIfNeeded(refresh: Bool) throws {
-        if !refresh && hasLists { return }
+        if !refresh && hasCompleteLists { return }
         try FileLock.withLock(at: listsDirectory.appendingPathExtension("lock")) {
-            if !refresh && hasLists { return }
+            if !refresh && hasCompleteLists { return }
             try update()
         }
     }
 
+    /// Written beside the lists once an update fetched every index: lists without it (an update
+    /// that a full disk or a mirror mid-sync cut short) are fetched again by the next run.
+    var completeMarker: URL { listsDirectory.deletingLastPathComponent().appendingPathComponent("lists.complete") }
+    public var hasCompleteLists: Bool { FileManager.default.fileExists(atPath: completeMarker.path) }
+
+    /// What apt needs free to fetch one arch's lists: bookworm's are 19 MiB as stored, and apt
+    /// holds the downloaded index beside the one it unpacks. On a full disk apt-get update does
+    /// not fail but waits (over 10 minutes seen), so the space is checked first.
+    static let listsFreeSpaceNeeded: UInt64 = 64 << 20
+
     /// Refreshes this arch's package lists. A partly failed update (a mirror mid-sync) is only a
-    /// warning: what matters is whether the packages then resolve.
+    /// warning: what matters is whether the packages then resolve, and the next run tries again.
     func update() throws {
         try FileManager.default.createDirectory(
             at: listsDirectory.appendingPathComponent("partial"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
             at: packageCache.appendingPathComponent("archives/partial"), withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: completeMarker)
+        let free = DiskSpace.availableBytes(at: listsDirectory)
+        if let free, free < Self.listsFreeSpaceNeeded {
+            throw HarnessError.infrastructure(
+                "cannot fetch the \(label) package lists: \(listsDirectory.path) has \(free >> 20) MiB free and apt needs about \(Self.listsFreeSpaceNeeded >> 20) MiB; nothing was cached, run again when it has the space (or pass --cache-dir elsewhere)")
+        }
         try (suite.sources.joined(separator: "\n") + "\n").write(to: sourcesFile, atomically: true, encoding: .utf8)
         let outcome = try Subprocess.run("apt-get", aptOptions + ["update"])
+        let said = outcome.standardOutput + outcome.standardError
+        if said.contains("No space left on device") {
+            // Lists cut short by the disk would resolve some packages and not others.
+            try? FileManager.default.removeItem(at: listsDirectory)
+            throw HarnessError.infrastructure(
+                "cannot fetch the \(label) package lists: the file system of \(listsDirectory.path) is full; nothing was cached, run again when it has \(Self.listsFreeSpaceNeeded >> 20) MiB free")
+        }
         // apt-get update exits 0 even when every index failed to download: what counts is the lists.
         if !hasLists {
             throw HarnessError.infrastructure(
                 "cannot reach Debian's archive for the \(label) package lists (apt-get update: \(outcome.tail(lines: 1))); the cache has none yet, so this arch needs the network once")
         }
-        if !outcome.succeeded {
-            logger.warning("apt-get update for \(label) reported errors; continuing with the lists it has",
+        let failedIndexes = said.split(separator: "\n").contains { $0.hasPrefix("Err:") || $0.hasPrefix("E:") || $0.hasPrefix("W:") }
+        if !outcome.succeeded || failedIndexes {
+            logger.warning("apt-get update for \(label) reported errors; continuing with the lists it has, and the next run fetches them again",
                            metadata: ["detail": "\(outcome.tail(lines: 2))"])
+            return
         }
+        try Data().write(to: completeMarker)
     }
 
-    /// The lists exist, so resolution can run without the network.
+    /// Some lists exist, so resolution can run without the network.
     public var hasLists: Bool {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: listsDirectory.path)) ?? []
         // apt keeps the indexes compressed as it fetched them (`..._Packages.lz4` on bookworm).
