@@ -244,6 +244,20 @@ struct FaultMatrixTests {
         }
     }
 
+    @Test("9b. the package lists on a full disk: refused before apt-get update, which waits on a full disk instead of failing")
+    func listsOnFullFileSystem() throws {
+        try Self.withTmpfs(size: "16m") { mount in
+            let cache = mount.appendingPathComponent("cache")
+            let (target, _, out) = try runFault([], expected: Expected(statuses: [.error], exitCodes: [.infrastructure], kept: [],
+                                                                       reasonMentions: ["package lists", "MiB free", "nothing was cached"]),
+                                                cache: cache)
+            try? FileManager.default.removeItem(at: out)
+            #expect(target.failedStage == .provision)
+            let lists = cache.appendingPathComponent("apt/bookworm/\(Self.arch)")
+            #expect(!FileManager.default.fileExists(atPath: lists.appendingPathComponent("lists.complete").path))
+        }
+    }
+
     @Test("10. a cached .deb whose sha256 no longer matches is fetched again, never used")
     func corruptCachedDeb() throws {
         let cache = try Self.cacheSharingImages(copyDebs: true, withoutImages: true)
