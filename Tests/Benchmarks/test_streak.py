@@ -25,14 +25,11 @@ import subprocess
 import sys
 import time
 
+from soak import default_cache
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROCESS_WORDS = ("qemu-system", "libvirtd", "dnsmasq", "/harness ", "make -C")
 TMP_PREFIXES = ("harness-it-", "dma-harness-", "dmah-root-")
-
-
-def default_cache():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "dma-harness")
 
 
 def processes():

@@ -63,14 +63,7 @@ struct Leftovers {
     func rootAliases() -> [String] {
         let roots = [cacheRoot.appendingPathComponent("libvirt"),
                      cacheRoot.appendingPathComponent("\(HostConnection.privateRootPrefix)\(pid)")].map(\.path)
-        let folder = HostConnection.aliasFolder
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return entries.filter { $0.hasPrefix(HostConnection.aliasPrefix) }.compactMap { entry in
-            let link = folder.appendingPathComponent(entry).path
-            guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link),
-                  roots.contains(destination) else { return nil }
-            return "\(link) -> \(destination)"
-        }
+        return HostConnection.rootAliases().filter { roots.contains($0.root) }.map { "\($0.link.path) -> \($0.root)" }
     }
 
     /// Lock files in the cache that another process still holds (a child that inherited the descriptor).

@@ -196,12 +196,17 @@ public final class HostConnection: @unchecked Sendable {
     /// Links whose root is gone, left by a run killed before it closed its connection. A root is
     /// made before its link, so a live run's link never dangles.
     static func removeDanglingAliases() {
+        for alias in rootAliases() where !FileManager.default.fileExists(atPath: alias.root) {
+            try? FileManager.default.removeItem(at: alias.link)
+        }
+    }
+
+    /// Every root link in the alias folder, with the root it names.
+    static func rootAliases() -> [(link: URL, root: String)] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: aliasFolder.path)) ?? []
-        for entry in entries where entry.hasPrefix(aliasPrefix) {
+        return entries.filter { $0.hasPrefix(aliasPrefix) }.compactMap { entry in
             let link = aliasFolder.appendingPathComponent(entry)
-            guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link.path),
-                  !FileManager.default.fileExists(atPath: destination) else { continue }
-            try? FileManager.default.removeItem(at: link)
+            return (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)).map { (link, $0) }
         }
     }
 

@@ -81,8 +81,7 @@ public struct DebianArchive: Sendable {
         try? FileManager.default.removeItem(at: completeMarker)
         let free = DiskSpace.availableBytes(at: listsDirectory)
         if let free, free < Self.listsFreeSpaceNeeded {
-            throw HarnessError.infrastructure(
-                "cannot fetch the \(label) package lists: \(listsDirectory.path) has \(free >> 20) MiB free and apt needs about \(Self.listsFreeSpaceNeeded >> 20) MiB; nothing was cached, run again when it has the space (or pass --cache-dir elsewhere)")
+            throw listsDoNotFit("\(listsDirectory.path) has \(free >> 20) MiB free and apt needs about \(Self.listsFreeSpaceNeeded >> 20) MiB")
         }
         try (suite.sources.joined(separator: "\n") + "\n").write(to: sourcesFile, atomically: true, encoding: .utf8)
         let outcome = try Subprocess.run("apt-get", aptOptions + ["update"])
@@ -90,8 +89,7 @@ public struct DebianArchive: Sendable {
         if said.contains("No space left on device") {
             // Lists cut short by the disk would resolve some packages and not others.
             try? FileManager.default.removeItem(at: listsDirectory)
-            throw HarnessError.infrastructure(
-                "cannot fetch the \(label) package lists: the file system of \(listsDirectory.path) is full; nothing was cached, run again when it has \(Self.listsFreeSpaceNeeded >> 20) MiB free")
+            throw listsDoNotFit("the file system of \(listsDirectory.path) is full")
         }
         // apt-get update exits 0 even when every index failed to download: what counts is the lists.
         if !hasLists {
@@ -105,6 +103,10 @@ public struct DebianArchive: Sendable {
             return
         }
         try Data().write(to: completeMarker)
+    }
+
+    private func listsDoNotFit(_ why: String) -> HarnessError {
+        .infrastructure("cannot fetch the \(label) package lists: \(why); nothing was cached, run again when it has \(Self.listsFreeSpaceNeeded >> 20) MiB free (or pass --cache-dir elsewhere)")
     }
 
     /// Some lists exist, so resolution can run without the network.
