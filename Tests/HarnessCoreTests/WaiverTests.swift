@@ -58,6 +58,16 @@ struct WaiverTests {
         #expect(Waivers.apply([lastDay], file: "w", to: failing, today: today).waivers?.applied.isEmpty == false)
     }
 
+    @Test("a waiver holds through its whole expiry day in UTC, and not a second longer", arguments: [
+        ("2026-11-26T00:00:00Z", false), ("2026-11-26T23:59:59Z", false),
+        ("2026-11-27T00:00:00Z", true), ("2026-11-25T12:00:00Z", false), ("2027-01-01T00:00:00Z", true),
+    ])
+    func expiryDay(_ now: String, expired: Bool) throws {
+        let day = try #require(ISO8601DateFormatter().date(from: now))
+        #expect(Waiver(target: "*", test: "*", reason: "r", expires: "2026-11-26").isExpired(on: day) == expired)
+        #expect(Waiver(target: "*", test: "*", reason: "r").isExpired(on: day) == false, "no expiry never expires")
+    }
+
     @Test("a malformed waiver file is refused with one line naming the entry")
     func badFile() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("waivers-\(UUID().uuidString).json")

@@ -25,7 +25,8 @@ public struct Waiver: Codable, Sendable, Equatable {
     /// Whether the waiver has run out by `day` (a waiver is good through its expiry day).
     public func isExpired(on day: Date) -> Bool {
         guard let expires, let end = Self.day(expires) else { return false }
-        return Self.dayFormatter.string(from: day) > Self.dayFormatter.string(from: end)
+        // `end` is the expiry day's midnight in UTC; the waiver holds until the next one.
+        return day >= end.addingTimeInterval(24 * 60 * 60)
     }
 
     static func day(_ text: String) -> Date? {

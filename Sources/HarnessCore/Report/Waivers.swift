@@ -44,7 +44,9 @@ public enum Waivers {
     public static func apply(_ waivers: [Waiver], file: String, to report: RunReport, today: Date = Date()) -> RunReport {
         var outcome = WaiverOutcome(file: file, applied: [], stale: [], expired: [])
         var used = Set<Int>()
-        for (index, waiver) in waivers.enumerated() where waiver.isExpired(on: today) {
+        // Judged once: a date parser is costly to make, and every target would ask again.
+        let expired = waivers.map { $0.isExpired(on: today) }
+        for (index, waiver) in waivers.enumerated() where expired[index] {
             outcome.expired.append(waiver)
             used.insert(index)
         }
@@ -54,7 +56,7 @@ public enum Waivers {
             var waivedFindings: [String: (String, Int)] = [:]
             let violated = (target.attributes + (target.combinations ?? [])).filter { $0.verdict == .violated }
             let failing = target.failingTests
-            for (index, waiver) in waivers.enumerated() where !waiver.isExpired(on: today) && waiver.matches(target: target.id) {
+            for (index, waiver) in waivers.enumerated() where !expired[index] && waiver.matches(target: target.id) {
                 var hit = false
                 if let pattern = waiver.test {
                     for test in failing where Glob.matches(pattern, test.id) && waivedTests[test.id] == nil {
