@@ -58,6 +58,9 @@ extension Harness {
         @Option(name: .customLong("kernel-arg"), help: "Extra kernel command line word (repeatable).")
         var kernelArguments: [String] = []
 
+        @Flag(name: .customLong("boot-self-tests"), help: "Let the kernel run its crypto self-tests at boot (skipped by default with cryptomgr.notests: no DMA check reads them, and under TCG they are most of the boot).")
+        var bootSelfTests = false
+
         @Option(name: .long, help: "Folder for report.json and each target's logs.")
         var out: String = "harness-out"
 
@@ -92,6 +95,7 @@ extension Harness {
                     timeout: timeout, jobs: jobs, extraKernelArguments: kernelArguments,
                     commandLine: CommandLine.arguments)
                 options.eduDMABits = eduDMABits
+                options.bootSelfTests = bootSelfTests
                 options.hosts = try HostList.combine(connectURIs: connect, hostsFile: try hosts.map(HostList.load) ?? [])
                 options.volumePolicy = volumes
                 options.suites = debian

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Does a faster guest clock give the same answers as real time?
+"""Does a faster guest clock, or a skipped boot self-test, give the same answers?
 
-Runs the same targets with `--clock realtime` and then with the other clock: by default each
-arch's profile clock (what `harness run` uses without --clock), or `--against icount` with
-`--icount-shift N` for every arch. Compares every target's test ids and statuses, prints one
-line per target (tests, differences, the other clock, guest seconds in each) and exits 1 if any
-target differs, so a default clock is chosen on evidence. Needs a release build
+Runs the same targets twice and compares every target's test ids and statuses:
+  - `--against default` (the default): `--clock realtime`, then each arch's profile clock (what
+    `harness run` uses without --clock);
+  - `--against icount --icount-shift N`: real time, then icount shift N for every arch;
+  - `--against boot-self-tests`: the defaults (boot shortcuts on), then `--boot-self-tests`
+    (README, "Boot shortcuts").
+Prints one line per target (tests, differences, the second run's clock, guest seconds in each)
+and exits 1 if any target differs, so a default is chosen on evidence. Needs a release build
 (swift build -c release) and a warm cache.
 
     Tests/Benchmarks/clock_equivalence.py --arch all --variant all --debian bookworm trixie sid
+    Tests/Benchmarks/clock_equivalence.py --against boot-self-tests --arch all --variant all
 """
 import argparse
 import sys
@@ -33,19 +37,23 @@ def main():
     parser.add_argument("--arch", nargs="+", default=["all"])
     parser.add_argument("--variant", nargs="+", default=["all"])
     parser.add_argument("--debian", nargs="+", default=["bookworm"])
-    parser.add_argument("--against", choices=["default", "icount"], default="default")
+    parser.add_argument("--against", choices=["default", "icount", "boot-self-tests"], default="default")
     parser.add_argument("--icount-shift", default="0", help="with --against icount")
     parser.add_argument("--build", default=".build/release")
-    parser.add_argument("--keep", help="keep both runs' output under this folder (realtime/, icount/)")
+    parser.add_argument("--keep", help="keep both runs' output under this folder (<base>/, <against>/)")
     args = parser.parse_args()
+    base_name, base_flags, other_flags = {
+        "default": ("realtime", ["--clock", "realtime"], []),
+        "icount": ("realtime", ["--clock", "realtime"], ["--clock", "icount", "--icount-shift", args.icount_shift]),
+        "boot-self-tests": ("shortcuts", [], ["--boot-self-tests"]),
+    }[args.against]
     with tempfile.TemporaryDirectory(prefix="dh-clock-") as scratch:
         folder = Path(args.keep) if args.keep else Path(scratch)
-        real = run(folder / "realtime", ["--clock", "realtime"], args)
-        other = [] if args.against == "default" else ["--clock", "icount", "--icount-shift", args.icount_shift]
-        counted = run(folder / args.against, other, args)
+        real = run(folder / base_name, base_flags, args)
+        counted = run(folder / args.against, other_flags, args)
     by_id = {target["id"]: target for target in counted["targets"]}
     differing = 0
-    print(f"{'target':26} {'status':12} {'tests':>5} {'differ':>6} {'other clock':>14} {'realtime s':>10} {'other s':>8}")
+    print(f"{'target':26} {'status':12} {'tests':>5} {'differ':>6} {'other clock':>14} {base_name + ' s':>12} {args.against + ' s':>16}")
     for target in real["targets"]:
         other = by_id.get(target["id"])
         if target["status"] == "unsupported" and not target["suites"]:
@@ -56,9 +64,15 @@ def main():
         differing += bool(diff) or other is None or target["status"] != other["status"]
         seconds = lambda t: (t or {}).get("boot", {}) and t["boot"]["guestSeconds"]
         print(f"{target['id']:26} {target['status'] + ('' if other and other['status'] == target['status'] else '/' + (other or {}).get('status', 'missing')):12} "
-              f"{len(a):5} {len(diff):6} {clock_name(other):>14} {seconds(target) or 0:10.1f} {seconds(other) or 0:8.1f}")
+              f"{len(a):5} {len(diff):6} {clock_name(other):>14} {seconds(target) or 0:12.1f} {seconds(other) or 0:16.1f}")
         for key in diff[:10]:
-            print(f"    {key}: realtime {a.get(key)}, {clock_name(other)} {b.get(key)}")
+            print(f"    {key}: {base_name} {a.get(key)}, {args.against} {b.get(key)}")
+        if args.against == "boot-self-tests" and other:
+            # Two runs that booted alike would prove nothing: the second must have run the tests.
+            words = lambda t: ((t.get("kernel") or {}).get("kernelArguments") or [])
+            if "cryptomgr.notests" not in words(target) or "cryptomgr.notests" in words(other):
+                differing += 1
+                print(f"    kernel arguments not as asked: {' '.join(words(target))} | {' '.join(words(other))}")
     print(f"{differing} target(s) differ")
     return 1 if differing else 0
 

@@ -18,6 +18,9 @@ public struct RunOptions: Sendable {
     public var jobs: Int
     /// Extra kernel command line words (`--kernel-arg`), appended after the profile's.
     public var extraKernelArguments: [String]
+    /// `--boot-self-tests`: let the kernel run the boot-time self-tests the harness otherwise
+    /// skips (`TargetPipeline.bootShortcuts`), as a check that skipping them changes no answer.
+    public var bootSelfTests = false
     /// The guest clock (`--clock`, `--icount-shift`); nil runs each arch on its profile's clock.
     public var clock: GuestClock?
     /// The DMA mask width of the edu device (`--edu-dma-bits`), 32 unless asked.

@@ -20,6 +20,12 @@ struct TargetPipeline {
     /// allocator, so that the DMA layer's own zeroing is what the suite tests.
     static let baseKernelArguments = ["panic=-1", "init_on_alloc=0"]
 
+    /// Boot work that no DMA check reads, skipped unless `--boot-self-tests`: the crypto manager's
+    /// self-tests of every built-in algorithm. Under TCG they were most of a bookworm boot before
+    /// `/init` (crypto_algapi_init; the README's "Boot shortcuts" has the figures), and the X.509
+    /// certificate load waits for them. A kernel without the crypto manager ignores the word.
+    static let bootShortcuts = ["cryptomgr.notests"]
+
     /// The config options a reader needs to interpret the DMA results on any arch; a profile adds
     /// its own (`kernelConfigKeys`). `unset` when absent.
     static let dmaConfigOptions = [
@@ -101,6 +107,7 @@ struct TargetPipeline {
                 return ((image, unpacked?.path), "\(detail); \(kernel)")
             }
             let kernelArguments = ["console=\(target.profile.consoleDevice)"] + Self.baseKernelArguments
+                + (options.bootSelfTests ? [] : Self.bootShortcuts)
                 + target.profile.kernelArguments + (target.profile.variants[target.variant]?.kernelArguments ?? [])
                 + options.extraKernelArguments
             flight.report.kernel = KernelFacts(release: image.kernelRelease, image: image.kernelImage,
