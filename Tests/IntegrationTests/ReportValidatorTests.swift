@@ -7,7 +7,7 @@ extension Integration {
 /// Every rendering of real reports, checked by its own independent validator: check-jsonschema
 /// for report.json, junitparser for JUnit, kcidb-io for KCIDB, headless Chromium for HTML,
 /// actionlint for the nightly workflow. The reports are the recorded fixtures plus one fresh run.
-@Suite("Report validators", .enabled(if: PythonTools.hasPython, "python3 is not installed"))
+@Suite("Report validators", .enabled(if: PythonTools.hasPython, "python3 is not installed"), RemovesFreshRun())
 struct ReportValidatorTests {
     static let fixtures = HarnessProcess.packageRoot.appendingPathComponent("Tests/HarnessCoreTests/Fixtures/reports")
 
@@ -18,10 +18,13 @@ struct ReportValidatorTests {
         }
     }
 
+    /// Where the fresh run goes: one fixed folder, replaced when the suite starts and removed when
+    /// it ends (RemovesFreshRun), so a killed test run leaves at most this one behind.
+    static let freshRunFolder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-it-validators")
+
     /// One real run with the nightly's options (--target, --shard, --waivers), made once.
     static let freshRun: Result<URL, Error> = Result {
-        // One fixed folder, replaced on every test run, so repeated runs leave at most this one behind.
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("harness-it-validators")
+        let out = freshRunFolder
         try? FileManager.default.removeItem(at: out)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let waivers = out.appendingPathComponent("waivers.json")
@@ -144,4 +147,13 @@ struct ReportValidatorTests {
         #expect(bad.exitCode == 2 && bad.standardError == "harness: cannot read report /nonexistent/report.json: no such file or not readable\n")
     }
 }
+}
+
+/// Removes the validators' fresh run once every test of the suite has read it: the suite shares
+/// one run, and nothing of a test run may stay in /tmp.
+struct RemovesFreshRun: SuiteTrait, TestScoping {
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        defer { try? FileManager.default.removeItem(at: Integration.ReportValidatorTests.freshRunFolder) }
+        try await function()
+    }
 }
