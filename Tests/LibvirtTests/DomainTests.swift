@@ -56,35 +56,46 @@ struct DomainTests {
 
     @Test("lifecycle events arrive: started, then stopped (destroyed)")
     func lifecycleEvents() throws {
-        let connection = try Connection(uri: Self.uri)
-        defer { connection.close() }
-        let name = uniqueDomainName("events")
-        let (events, registration) = try recordLifecycle(of: name, on: connection)
-        defer { registration.cancel() }
+        // A driver of its own: the shared default one loses events (withPrivateTestDriver).
+        try withPrivateTestDriver { uri in
+            let connection = try Connection(uri: uri)
+            defer { connection.close() }
+            let name = uniqueDomainName("events")
+            let (events, registration) = try recordLifecycle(of: name, on: connection)
+            defer { registration.cancel() }
 
-        let domain = try connection.createTransientDomain(xml: testDriverDomainXML(name: name))
-        #expect(events.wait(timeout: Self.eventTimeout) { $0.contains { $0.kind == .started } })
-        try domain.destroy()
-        #expect(events.wait(timeout: Self.eventTimeout) { $0.contains { $0.isStopped } })
+            let domain = try connection.createTransientDomain(xml: testDriverDomainXML(name: name))
+            #expect(events.wait(timeout: Self.eventTimeout) { $0.contains { $0.kind == .started } })
+            try domain.destroy()
+            #expect(events.wait(timeout: Self.eventTimeout) { $0.contains { $0.isStopped } })
 
-        let stopped = try #require(events.all.first { $0.isStopped })
-        #expect(stopped.stoppedReason == "destroyed")
-        #expect(stopped.description == "\(name): stopped (destroyed)")
-        #expect(!stopped.isShutdownFinished)
+            let stopped = try #require(events.all.first { $0.isStopped })
+            #expect(stopped.stoppedReason == "destroyed")
+            #expect(stopped.description == "\(name): stopped (destroyed)")
+            #expect(!stopped.isShutdownFinished)
+        }
     }
 
     @Test("a cancelled registration gets no more events; cancel is idempotent")
     func cancelRegistration() throws {
-        let connection = try Connection(uri: Self.uri)
-        defer { connection.close() }
-        let name = uniqueDomainName("cancel")
-        let (events, registration) = try recordLifecycle(of: name, on: connection)
-        registration.cancel()
-        registration.cancel()
-        #expect(registration.isCancelled)
+        // On a driver of its own, so that "no event" cannot be libvirt losing it (withPrivateTestDriver).
+        try withPrivateTestDriver { uri in
+            let connection = try Connection(uri: uri)
+            defer { connection.close() }
+            let name = uniqueDomainName("cancel")
+            let (events, registration) = try recordLifecycle(of: name, on: connection)
+            registration.cancel()
+            registration.cancel()
+            #expect(registration.isCancelled)
+            // libvirt takes one lifecycle callback per connection: the witness comes after the cancel.
+            let (witness, witnessRegistration) = try recordLifecycle(of: name, on: connection)
+            defer { witnessRegistration.cancel() }
 
-        try connection.withTransientDomain(xml: testDriverDomainXML(name: name)) { _ in }
-        #expect(!events.wait(timeout: 0.5) { !$0.isEmpty })
+            try connection.withTransientDomain(xml: testDriverDomainXML(name: name)) { _ in }
+            // The registration still standing sees the domain stop; the cancelled one saw nothing.
+            #expect(witness.wait(timeout: Self.eventTimeout) { $0.contains { $0.isStopped } })
+            #expect(events.all.isEmpty)
+        }
     }
 
     @Test("close deregisters handlers; cancelling afterwards is a no-op")
