@@ -6,10 +6,12 @@
 #   Tests/Fuzz/fuzz.sh --runs 1000000                      every target, a million executions each
 #   Tests/Fuzz/fuzz.sh --seconds 20 --target KTAPParser    one target, 20 seconds
 #   Tests/Fuzz/fuzz.sh --seconds 300 --max-len 1048576 -- -len_control=0   long inputs (quadratic time?)
+#   Tests/Fuzz/fuzz.sh --runs 1000000 --target ConsoleReplay --workers 2   one target on two cores
 #
 # Options: --runs N, --seconds S (at least one), --target NAME (repeatable; default all),
 # --max-len BYTES (default per target, below; the recorded consoles and reports are cut to fit), --timeout S
-# (one input; default 10), --build-only. Arguments after `--` go to libFuzzer as they are.
+# (one input; default 10), --workers N (libFuzzer's fork mode: N processes share the corpus and the
+# counts are their sum; default 1), --build-only. Arguments after `--` go to libFuzzer as they are.
 # Crashing inputs are kept in .build-libfuzzer/artifacts/<target>/ and libFuzzer's output of the
 # last run in .build-libfuzzer/logs/<target>.log; the seed corpus and the inputs found live in a
 # temporary folder that is removed afterwards.
@@ -28,8 +30,8 @@ ReportLoader      report      reports             4096
 WaiverLoader      waivers     waivers             2048
 "
 
-runs="" seconds="" max_len="" timeout=10 build_only=0 selected=() extra=()
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+runs="" seconds="" max_len="" timeout=10 workers=1 build_only=0 selected=() extra=()
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
     --target) selected+=("${2:?--target needs a name}"); shift 2 ;;
     --max-len) max_len="${2:?--max-len needs a number}"; shift 2 ;;
     --timeout) timeout="${2:?--timeout needs a number}"; shift 2 ;;
+    --workers) workers="${2:?--workers needs a number}"; shift 2 ;;
     --build-only) build_only=1; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) usage ;;
@@ -93,12 +96,15 @@ symbolizer="$(dirname "$(command -v swiftc)")/llvm-symbolizer"
 # are what most of the time went to. Leaks of Foundation's own are suppressed (lsan.supp).
 # libFuzzer reports a crash itself; Swift's backtracer would add a process per crash and half a minute.
 export SWIFT_BACKTRACE=enable=no
-export ASAN_OPTIONS="quarantine_size_mb=32${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# No allocation and free stacks (malloc_context_size=0): unwinding at every malloc was a sixth of
+# ConsoleReplay's time. A crash's "again:" line runs without these options, so it has them.
+export ASAN_OPTIONS="quarantine_size_mb=32:malloc_context_size=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$PWD/Tests/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 fuzz_flags=(-timeout="$timeout" -rss_limit_mb=2048 -print_final_stats=1)
 [ -n "$runs" ] && fuzz_flags+=(-runs="$runs")
 [ -n "$seconds" ] && fuzz_flags+=(-max_total_time="$seconds")
+[ "$workers" -gt 1 ] && fuzz_flags+=(-fork="$workers")
 failed=()
 for target in "${selected[@]}"; do
   read -r _ dictionary kind target_max_len < <(awk -v t="$target" '$1 == t' <<<"$targets_table")
