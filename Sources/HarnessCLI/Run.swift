@@ -61,6 +61,9 @@ extension Harness {
         @Flag(name: .customLong("boot-self-tests"), help: "Let the kernel run its crypto self-tests at boot (skipped by default with cryptomgr.notests: no DMA check reads them, and under TCG they are most of the boot).")
         var bootSelfTests = false
 
+        @Flag(name: .customLong("boot-compressed"), help: "Boot the kernel image as it is, decompressor and all (by default a profile with uncompressedBoot boots the kernel the harness unpacks from it once, on the host).")
+        var bootCompressed = false
+
         @Option(name: .long, help: "Folder for report.json and each target's logs.")
         var out: String = "harness-out"
 
@@ -96,6 +99,7 @@ extension Harness {
                     commandLine: CommandLine.arguments)
                 options.eduDMABits = eduDMABits
                 options.bootSelfTests = bootSelfTests
+                options.bootCompressed = bootCompressed
                 options.hosts = try HostList.combine(connectURIs: connect, hostsFile: try hosts.map(HostList.load) ?? [])
                 options.volumePolicy = volumes
                 options.suites = debian

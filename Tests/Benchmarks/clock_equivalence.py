@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""Does a faster guest clock, or a skipped boot self-test, give the same answers?
+"""Does a faster guest clock, a skipped boot self-test or a kernel unpacked on the host give the same answers?
 
 Runs the same targets twice and compares every target's test ids and statuses:
   - `--against default` (the default): `--clock realtime`, then each arch's profile clock (what
     `harness run` uses without --clock);
   - `--against icount --icount-shift N`: real time, then icount shift N for every arch;
   - `--against boot-self-tests`: the defaults (boot shortcuts on), then `--boot-self-tests`
-    (README, "Boot shortcuts").
+    (README, "Boot shortcuts");
+  - `--against boot-compressed`: the defaults (each profile's `uncompressedBoot` kernel, unpacked
+    on the host), then `--boot-compressed` (the kernel image as Debian ships it, decompressor and all).
 Prints one line per target (tests, differences, the second run's clock, guest seconds in each)
 and exits 1 if any target differs, so a default is chosen on evidence. Needs a release build
 (swift build -c release) and a warm cache.
 
     Tests/Benchmarks/clock_equivalence.py --arch all --variant all --debian bookworm trixie sid
     Tests/Benchmarks/clock_equivalence.py --against boot-self-tests --arch all --variant all
+    Tests/Benchmarks/clock_equivalence.py --against boot-compressed --arch arm x86_64 --debian all
 """
 import argparse
 import sys
@@ -37,7 +40,7 @@ def main():
     parser.add_argument("--arch", nargs="+", default=["all"])
     parser.add_argument("--variant", nargs="+", default=["all"])
     parser.add_argument("--debian", nargs="+", default=["bookworm"])
-    parser.add_argument("--against", choices=["default", "icount", "boot-self-tests"], default="default")
+    parser.add_argument("--against", choices=["default", "icount", "boot-self-tests", "boot-compressed"], default="default")
     parser.add_argument("--icount-shift", default="0", help="with --against icount")
     parser.add_argument("--build", default=".build/release")
     parser.add_argument("--keep", help="keep both runs' output under this folder (<base>/, <against>/)")
@@ -46,6 +49,7 @@ def main():
         "default": ("realtime", ["--clock", "realtime"], []),
         "icount": ("realtime", ["--clock", "realtime"], ["--clock", "icount", "--icount-shift", args.icount_shift]),
         "boot-self-tests": ("shortcuts", [], ["--boot-self-tests"]),
+        "boot-compressed": ("unpacked", [], ["--boot-compressed"]),
     }[args.against]
     with tempfile.TemporaryDirectory(prefix="dh-clock-") as scratch:
         folder = Path(args.keep) if args.keep else Path(scratch)
@@ -73,6 +77,12 @@ def main():
             if "cryptomgr.notests" not in words(target) or "cryptomgr.notests" in words(other):
                 differing += 1
                 print(f"    kernel arguments not as asked: {' '.join(words(target))} | {' '.join(words(other))}")
+        if args.against == "boot-compressed" and other:
+            # The first run must have booted an unpacked kernel, the second the image itself.
+            boot_image = lambda t: (t.get("kernel") or {}).get("bootImage")
+            if not boot_image(target) or boot_image(other):
+                differing += 1
+                print(f"    boot images not as asked: {boot_image(target)} | {boot_image(other)}")
     print(f"{differing} target(s) differ")
     return 1 if differing else 0
 

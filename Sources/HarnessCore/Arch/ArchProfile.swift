@@ -21,8 +21,8 @@ public struct ArchProfile: Codable, Sendable, Equatable {
     /// to give the same test ids and statuses as real time on every variant and kernel line
     /// (Tests/Benchmarks/clock_equivalence.py); nil is real time.
     public var clock: GuestClock?
-    /// Boot the ELF unpacked from the kernel image instead of the image itself (KernelUnpacker),
-    /// when the image has one with this note; nil boots the image as it is.
+    /// Boot the kernel unpacked from the kernel image instead of the image itself (KernelUnpacker),
+    /// when the image has one the boot can use; nil boots the image as it is.
     public var uncompressedBoot: UncompressedBoot?
     /// A firmware image QEMU loads instead of its machine's default (`<loader type='rom'>`), such
     /// as a faster one than the default BIOS; nil keeps the default.
@@ -57,13 +57,29 @@ public struct ArchProfile: Codable, Sendable, Equatable {
     /// the citation a finding then carries.
     public var kernelCauses: [String: ArchKernelCause]?
 
-    /// An uncompressed kernel QEMU can enter directly: the ELF note that marks its entry point.
+    /// An uncompressed kernel QEMU can enter directly, in one of two forms: an ELF with the note
+    /// that marks its entry point (`elfNote`), or a raw kernel that must sit at a fixed offset
+    /// into RAM, which the compressed image's header table states (`rawImage`).
     public struct UncompressedBoot: Codable, Sendable, Equatable {
         public struct ElfNote: Codable, Sendable, Equatable {
             public var name: String
             public var type: UInt32
         }
-        public var elfNote: ElfNote
+        /// Where QEMU is to load a raw kernel, and how the uImage wrapper that tells it says so.
+        public struct RawImage: Codable, Sendable, Equatable {
+            /// The machine's first RAM address, in hex: the kernel goes at this plus its text offset.
+            public var memoryBase: String
+            /// The uImage header's architecture code (U-Boot's `IH_ARCH_*`).
+            public var uImageArchitecture: UInt8
+
+            /// `memoryBase` as a number; nil when it is not hex.
+            public var memoryBaseAddress: UInt64? {
+                let digits = memoryBase.lowercased().hasPrefix("0x") ? String(memoryBase.dropFirst(2)) : memoryBase
+                return UInt64(digits, radix: 16)
+            }
+        }
+        public var elfNote: ElfNote?
+        public var rawImage: RawImage?
         /// Why this arch boots uncompressed, for readers of the profile.
         public var why: String?
     }

@@ -1,13 +1,15 @@
 import Foundation
 
-/// Unpacks a self-decompressing kernel image into the ELF inside it, for a profile that boots
+/// Unpacks a self-decompressing kernel image into the kernel inside it, for a profile that boots
 /// the uncompressed kernel (`ArchProfile.uncompressedBoot`): under TCG the guest spends seconds
 /// decompressing its own kernel, which the host does in a fraction of one, once per image.
 ///
 /// The compressed payload is found the way the kernel's own scripts/extract-vmlinux finds it:
-/// every offset where a compressor's magic appears is tried, and the first output that is an ELF
-/// carrying the note the boot entry needs wins. The result is cached by the image's digest,
-/// written under a temporary name and renamed, so a half-written ELF is never booted.
+/// every offset where a compressor's magic appears is tried, and the first output the boot can
+/// use wins: an ELF carrying the note its entry needs, or a raw kernel of exactly the size the
+/// image's header table states, which is then wrapped in a uImage header that tells QEMU where
+/// in RAM it must sit. The result is cached by the image's digest, written under a temporary name
+/// and renamed, so a half-written kernel is never booted.
 public struct KernelUnpacker: Sendable {
     public var cacheRoot: URL
 
@@ -27,39 +29,111 @@ public struct KernelUnpacker: Sendable {
         Compressor(name: "gzip", magic: [0x1F, 0x8B, 0x08], tool: "gzip", arguments: ["-dc"]),
     ]
 
-    /// The uncompressed ELF of `image`, or nil with the reason when it has none the boot can use
-    /// (the caller then boots the compressed image, and the report says which one booted).
+    /// What one try at a payload came to.
+    enum Outcome {
+        case unpacked(String)
+        case notUnpacked(String)
+    }
+
+    /// The uncompressed kernel of `image` in the form `boot` asks for, or nil with the reason when
+    /// it has none the boot can use (the caller then boots the compressed image, and the report
+    /// says which one booted).
+    public func unpack(_ image: URL, as boot: ArchProfile.UncompressedBoot) throws -> (URL?, String) {
+        if let note = boot.elfNote { return try unpack(image, requiring: note) }
+        if let raw = boot.rawImage { return try unpack(image, placedBy: raw) }
+        return (nil, "the profile's uncompressedBoot names neither an elfNote nor a rawImage")
+    }
+
+    /// The ELF inside `image` that carries `note`.
     public func unpack(_ image: URL, requiring note: ArchProfile.UncompressedBoot.ElfNote) throws -> (URL?, String) {
+        try unpackOnce(image, suffix: "elf") { data, partial in
+            var tried: [String] = []
+            for (offset, compressor) in Self.candidates(in: data) {
+                guard try decompress(image, at: offset, with: compressor, to: partial, tried: &tried) else { continue }
+                if ElfNotes.contains(file: partial, name: note.name, type: note.type) {
+                    return .unpacked("unpacked \(compressor.name) at byte \(offset)")
+                }
+                tried.append("\(compressor.name) at \(offset)")
+            }
+            return .notUnpacked("no payload of \(image.lastPathComponent) is an ELF with note \(note.name)/\(note.type)"
+                                + Self.listed(tried))
+        }
+    }
+
+    /// The raw kernel inside `image`, wrapped so that QEMU loads it at `raw.memoryBase` plus the
+    /// text offset the image's header table states, where the image's own decompressor puts it.
+    public func unpack(_ image: URL, placedBy raw: ArchProfile.UncompressedBoot.RawImage) throws -> (URL?, String) {
+        guard let base = raw.memoryBaseAddress else {
+            return (nil, "the profile's rawImage.memoryBase \(raw.memoryBase) is not a hex address")
+        }
+        return try unpackOnce(image, suffix: "uimage") { data, partial in
+            guard let table = LoaderTable(data) else {
+                return .notUnpacked("\(image.lastPathComponent) has no header table that states its payload's size and text offset")
+            }
+            let (load, overflow) = base.addingReportingOverflow(table.textOffset)
+            guard !overflow, load <= UInt64(UInt32.max) else {
+                return .notUnpacked("\(image.lastPathComponent)'s kernel would sit above 4 GiB, which a uImage header cannot say")
+            }
+            let payload = partial.appendingPathExtension("payload")
+            defer { try? FileManager.default.removeItem(at: payload) }
+            var tried: [String] = []
+            for (offset, compressor) in Self.candidates(in: data) where offset < table.payloadSizeOffset {
+                guard try decompress(image, at: offset, with: compressor, to: payload, tried: &tried) else { continue }
+                let kernel = try Data(contentsOf: payload)
+                guard kernel.count == table.payloadSize else {
+                    tried.append("\(compressor.name) at \(offset): \(kernel.count) bytes")
+                    continue
+                }
+                try (UImage.header(for: kernel, loadAddress: UInt32(load), architecture: raw.uImageArchitecture,
+                                   name: "dma-harness unpacked kernel") + kernel).write(to: partial)
+                return .unpacked("unpacked \(compressor.name) at byte \(offset), loaded at 0x\(String(load, radix: 16))")
+            }
+            return .notUnpacked("no payload of \(image.lastPathComponent) decompresses to the \(table.payloadSize) bytes its header table states"
+                                + Self.listed(tried))
+        }
+    }
+
+    /// The cache, lock and rename every form shares: `make` writes the kernel to the partial file
+    /// it is given, which becomes `<digest>.<suffix>` only when `make` says it unpacked.
+    private func unpackOnce(_ image: URL, suffix: String, _ make: (Data, URL) throws -> Outcome) throws -> (URL?, String) {
         let folder = cacheRoot.appendingPathComponent("unpacked")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let digest = try FileDigest.sha256(of: image)
-        let unpacked = folder.appendingPathComponent("\(digest).elf")
+        let unpacked = folder.appendingPathComponent("\(digest).\(suffix)")
         if FileManager.default.fileExists(atPath: unpacked.path) { return (unpacked, "cached") }
         return try FileLock.withLock(at: folder.appendingPathComponent("\(digest).lock")) {
             if FileManager.default.fileExists(atPath: unpacked.path) { return (unpacked, "cached") }
             let data = try Data(contentsOf: image, options: .alwaysMapped)
             let partial = folder.appendingPathComponent("\(digest).partial-\(getpid())")
             defer { try? FileManager.default.removeItem(at: partial) }
-            var tried: [String] = []
-            for (offset, compressor) in Self.candidates(in: data) {
-                guard Subprocess.resolve(compressor.tool) != nil else {
-                    tried.append("\(compressor.name) at \(offset): \(compressor.tool) not installed")
-                    continue
-                }
-                // The tool's exit status is not the verdict: trailing bytes after the payload make
-                // some of them complain. The ELF and its note are.
-                _ = try Subprocess.run("bash", ["-c", "tail -c +$(($2 + 1)) \"$1\" | \"$3\" \"${@:5}\" > \"$4\" 2>/dev/null",
-                                                "unpack", image.path, String(offset), compressor.tool, partial.path]
-                                               + compressor.arguments)
-                if ElfNotes.contains(file: partial, name: note.name, type: note.type) {
-                    try FileManager.default.moveItem(at: partial, to: unpacked)
-                    return (unpacked, "unpacked \(compressor.name) at byte \(offset)")
-                }
-                tried.append("\(compressor.name) at \(offset)")
+            switch try make(data, partial) {
+            case .unpacked(let how):
+                try FileManager.default.moveItem(at: partial, to: unpacked)
+                return (unpacked, how)
+            case .notUnpacked(let why):
+                return (nil, why)
             }
-            return (nil, "no payload of \(image.lastPathComponent) is an ELF with note \(note.name)/\(note.type)"
-                         + (tried.isEmpty ? "" : " (tried \(tried.prefix(6).joined(separator: ", ")))"))
         }
+    }
+
+    /// Decompresses the stream at `offset` of `image` into `output`; false (and a line in `tried`)
+    /// when the compressor's tool is not installed.
+    private func decompress(_ image: URL, at offset: Int, with compressor: Compressor, to output: URL,
+                            tried: inout [String]) throws -> Bool {
+        guard Subprocess.resolve(compressor.tool) != nil else {
+            tried.append("\(compressor.name) at \(offset): \(compressor.tool) not installed")
+            return false
+        }
+        // The tool's exit status is not the verdict: trailing bytes after the payload make some of
+        // them complain. What comes out is.
+        _ = try Subprocess.run("bash", ["-c", "tail -c +$(($2 + 1)) \"$1\" | \"$3\" \"${@:5}\" > \"$4\" 2>/dev/null",
+                                        "unpack", image.path, String(offset), compressor.tool, output.path]
+                                       + compressor.arguments)
+        return true
+    }
+
+    private static func listed(_ tried: [String]) -> String {
+        tried.isEmpty ? "" : " (tried \(tried.prefix(6).joined(separator: ", ")))"
     }
 
     /// Every offset of a compressor's magic, in file order.

@@ -21,6 +21,9 @@ public struct RunOptions: Sendable {
     /// `--boot-self-tests`: let the kernel run the boot-time self-tests the harness otherwise
     /// skips (`TargetPipeline.bootShortcuts`), as a check that skipping them changes no answer.
     public var bootSelfTests = false
+    /// `--boot-compressed`: boot the kernel image as it is, not the uncompressed kernel the
+    /// profile's `uncompressedBoot` unpacks from it, so the guest runs its own decompressor.
+    public var bootCompressed = false
     /// The guest clock (`--clock`, `--icount-shift`); nil runs each arch on its profile's clock.
     public var clock: GuestClock?
     /// The DMA mask width of the edu device (`--edu-dma-bits`), 32 unless asked.

@@ -100,8 +100,9 @@ struct TargetPipeline {
                     throw HarnessError.usage("the \(target.profile.name) profile boots the firmware \(firmware), which is missing: apt-get install \(target.profile.firmwarePackage ?? "the package that ships it") (or run .ci/install-deps)")
                 }
                 guard let uncompressed = target.profile.uncompressedBoot else { return ((image, nil), detail) }
+                if options.bootCompressed { return ((image, nil), "\(detail); compressed kernel: --boot-compressed") }
                 let (unpacked, how) = try KernelUnpacker(cacheRoot: options.cacheRoot)
-                    .unpack(URL(fileURLWithPath: image.kernelImage), requiring: uncompressed.elfNote)
+                    .unpack(URL(fileURLWithPath: image.kernelImage), as: uncompressed)
                 if unpacked == nil { logger.info("\(target.id): booting the compressed image: \(how)") }
                 let kernel = unpacked == nil ? "compressed kernel: \(how)" : how == "cached" ? "unpacked kernel cached" : "kernel \(how)"
                 return ((image, unpacked?.path), "\(detail); \(kernel)")
