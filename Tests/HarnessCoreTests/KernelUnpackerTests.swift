@@ -10,6 +10,19 @@ struct KernelUnpackerTests {
     // Every GNU/Linux executable carries a GNU build-id note (NT_GNU_BUILD_ID = 3).
     let buildID = ArchProfile.UncompressedBoot.ElfNote(name: "GNU", type: 3)
 
+    /// A folder of the test's own under the temporary directory; the test removes it.
+    static func scratch(_ name: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dh-unpack-\(getpid())-\(name)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// `file` as `tool` (xz, zstd, gzip) compresses it.
+    static func compressed(_ file: URL, with tool: String) throws -> Data {
+        let packed = try Subprocess.checked("bash", ["-c", "\"$1\" -c < \"$2\" | base64 -w0", "pack", tool, file.path])
+        return try #require(Data(base64Encoded: packed.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
     @Test("ELF notes are read from the PT_NOTE segments; a missing note or a non-ELF file is no")
     func notes() throws {
         #expect(ElfNotes.contains(file: elf, name: "GNU", type: 3))
@@ -20,11 +33,9 @@ struct KernelUnpackerTests {
 
     @Test("the payload is found behind a false magic, decompressed by each tool, checked, cached", arguments: ["xz", "zstd", "gzip"])
     func unpacks(compressor: String) throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dh-unpack-\(getpid())-\(compressor)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try Self.scratch(compressor)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let compressed = try Subprocess.checked("bash", ["-c", "\"$1\" -c < \"$2\" | base64 -w0", "pack", compressor, elf.path])
-        let payload = try #require(Data(base64Encoded: compressed.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let payload = try Self.compressed(elf, with: compressor)
         let magic = try #require(KernelUnpacker.compressors.first { $0.name == compressor }?.magic)
         // A decoy: the magic with garbage behind it, as a decompressor's own code may hold it.
         var image = Data("setup code ".utf8) + Data(magic) + Data(repeating: 0x5A, count: 64)
@@ -44,8 +55,7 @@ struct KernelUnpackerTests {
 
     @Test("an image whose payload lacks the note boots compressed, and says why")
     func withoutTheNote() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dh-unpack-\(getpid())-note")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try Self.scratch("note")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let file = scratch.appendingPathComponent("vmlinuz")
         try Subprocess.checked("bash", ["-c", "gzip -c < \"$1\" > \"$2\"", "pack", elf.path, file.path])
@@ -94,13 +104,11 @@ struct KernelUnpackerTests {
 
     @Test("a raw kernel is unpacked by the loader table's size and wrapped to load at RAM base + text offset")
     func rawImage() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dh-unpack-\(getpid())-raw")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try Self.scratch("raw")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let payloadFile = scratch.appendingPathComponent("payload")
         try Self.pattern.write(to: payloadFile)
-        let packed = try Subprocess.checked("bash", ["-c", "xz -c < \"$1\" | base64 -w0", "pack", payloadFile.path])
-        let compressed = try #require(Data(base64Encoded: packed.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let compressed = try Self.compressed(payloadFile, with: "xz")
         let file = scratch.appendingPathComponent("vmlinuz")
         try Self.describedImage(payload: Self.pattern, compressed: compressed, textOffset: 0x20_8000).write(to: file)
 
@@ -118,12 +126,12 @@ struct KernelUnpackerTests {
 
     @Test("an image without a usable loader table, or whose payload has another size, boots compressed and says why")
     func rawImageRefused() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dh-unpack-\(getpid())-rawno")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try Self.scratch("rawno")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let raw = ArchProfile.UncompressedBoot.RawImage(memoryBase: "0x40000000", uImageArchitecture: 2)
-        let gzipped = try Subprocess.checked("bash", ["-c", "printf 'not the payload' | gzip -c | base64 -w0"])
-        let compressed = try #require(Data(base64Encoded: gzipped.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let other = scratch.appendingPathComponent("other-payload")
+        try Data("not the payload".utf8).write(to: other)
+        let compressed = try Self.compressed(other, with: "gzip")
         let cases: [(String, Data, String)] = [
             ("plain", Data("no header here".utf8), "has no header table"),
             ("no-size-block", Self.describedImage(payload: Self.pattern, compressed: compressed, textOffset: 0x8000,
