@@ -85,7 +85,13 @@ fi
 
 # --- run -----------------------------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/dma-harness-fuzz.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# A target runs in the background so that a signal to this script reaches the trap at once; the
+# trap stops the target before removing the folder it writes to (otherwise it may make it again).
+target_pid=""
+# (`|| true`: under set -e, the target's own exit status would end the trap before the rm.)
+trap '[ -z "$target_pid" ] || { kill "$target_pid" 2>/dev/null; wait "$target_pid" 2>/dev/null || true; }; rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 mkdir -p "$work/tmp"
 # The full nine-target run is kept xz-compressed in git; the waiver target applies waivers to it.
 xz -dc Tests/HarnessCoreTests/Fixtures/reports/run1-all/report.json.xz > "$work/run1-report.json"
@@ -118,7 +124,10 @@ for target in "${selected[@]}"; do
   started=$EPOCHREALTIME
   rc=0
   "$build/$target" "${fuzz_flags[@]}" -max_len="$length" -dict="$work/$dictionary.dict" -artifact_prefix="$artifacts/" \
-    "${extra[@]}" "$corpus" "$seeds" > "$log" 2>&1 || rc=$?
+    "${extra[@]}" "$corpus" "$seeds" > "$log" 2>&1 &
+  target_pid=$!
+  wait "$target_pid" || rc=$?
+  target_pid=""
   elapsed=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   [ -n "$executions" ] || executions=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
