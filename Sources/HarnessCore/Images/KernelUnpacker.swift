@@ -79,11 +79,13 @@ public struct KernelUnpacker: Sendable {
             var tried: [String] = []
             for (offset, compressor) in Self.candidates(in: data) where offset < table.payloadSizeOffset {
                 guard try decompress(image, at: offset, with: compressor, to: payload, tried: &tried) else { continue }
-                let kernel = try Data(contentsOf: payload)
-                guard kernel.count == table.payloadSize else {
-                    tried.append("\(compressor.name) at \(offset): \(kernel.count) bytes")
+                // The size first, from the file system: a wrong candidate is not read back.
+                let size = (try? FileManager.default.attributesOfItem(atPath: payload.path)[.size] as? Int) ?? -1
+                guard size == table.payloadSize else {
+                    tried.append("\(compressor.name) at \(offset): \(size) bytes")
                     continue
                 }
+                let kernel = try Data(contentsOf: payload)
                 try (UImage.header(for: kernel, loadAddress: UInt32(load), architecture: raw.uImageArchitecture,
                                    name: "dma-harness unpacked kernel") + kernel).write(to: partial)
                 return .unpacked("unpacked \(compressor.name) at byte \(offset), loaded at 0x\(String(load, radix: 16))")
